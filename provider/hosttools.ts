@@ -1,0 +1,219 @@
+// The one layer that starts host processes. Always argv arrays, never a shell string
+// built from user data. Handlers call these; pure planning code never does.
+//
+// Dynamic providers are serialized into Pulumi state by value, so this module only uses
+// node built-ins (captured as require()) and plain functions.
+import * as child_process from "child_process";
+import * as fs from "fs";
+
+export interface RunOptions {
+  /** Text written to the tool's stdin. */
+  input?: string;
+  /** Kill the tool after this many milliseconds (default 120 s). */
+  timeoutMs?: number;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Do not throw on a non-zero exit; the caller inspects `code`. */
+  allowFailure?: boolean;
+  /** Called with each chunk of output (progress reporting). */
+  onOutput?: (chunk: string) => void;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A host tool failed: carries the command and the last lines it printed. */
+export class HostToolError extends Error {
+  constructor(
+    message: string,
+    public readonly command: string[],
+    public readonly code: number | null,
+    public readonly tail: string,
+  ) {
+    super(message);
+    this.name = "HostToolError";
+  }
+}
+
+/** The last `n` non-empty lines of a text, for error messages. */
+export function lastLines(text: string, n = 15): string {
+  const lines = text.split("\n").filter((l) => l.trim() !== "");
+  return lines.slice(-n).join("\n");
+}
+
+/** Run a host tool to completion. Throws HostToolError (with the tool's last lines) on failure. */
+export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  const timeoutMs = opts.timeoutMs ?? 120_000;
+  return new Promise((resolve, reject) => {
+    let child: child_process.ChildProcess;
+    try {
+      child = child_process.spawn(cmd, args, {
+        cwd: opts.cwd,
+        env: opts.env ?? process.env,
+        stdio: ["pipe", "pipe", "pipe"],
+      });
+    } catch (e) {
+      reject(new HostToolError(`could not start ${cmd}: ${(e as Error).message}`, [cmd, ...args], null, ""));
+      return;
+    }
+    let stdout = "";
+    let stderr = "";
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, timeoutMs);
+    child.stdout!.on("data", (d: Buffer) => {
+      const s = d.toString();
+      stdout += s;
+      opts.onOutput?.(s);
+    });
+    child.stderr!.on("data", (d: Buffer) => {
+      const s = d.toString();
+      stderr += s;
+      opts.onOutput?.(s);
+    });
+    child.on("error", (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      const hint = e.code === "ENOENT" ? ` (is it installed? run \`npm run setup\`)` : "";
+      reject(new HostToolError(`could not run ${cmd}: ${e.message}${hint}`, [cmd, ...args], null, ""));
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      const result = { code: code ?? -1, stdout, stderr };
+      if (timedOut) {
+        reject(
+          new HostToolError(
+            `${cmd} timed out after ${timeoutMs} ms\n${lastLines(stderr + stdout)}`,
+            [cmd, ...args],
+            code,
+            lastLines(stderr + stdout),
+          ),
+        );
+      } else if (code !== 0 && !opts.allowFailure) {
+        const tail = lastLines(stderr + "\n" + stdout);
+        reject(
+          new HostToolError(`${cmd} ${args.join(" ")} exited with ${code}\n${tail}`, [cmd, ...args], code, tail),
+        );
+      } else {
+        resolve(result);
+      }
+    });
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
+    else child.stdin!.end();
+  });
+}
+
+export interface DetachedOptions {
+  /** stdout and stderr of the process go here (appended). */
+  logFile: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** File descriptors 3.. passed to the child (e.g. a pty for a serial line). */
+  extraFds?: number[];
+}
+
+/**
+ * Start a long-lived process in its own session (so it outlives the provider process
+ * and its whole process group can be signalled), with output to a log file.
+ * Returns the pid, which is also the process group id.
+ */
+export function spawnDetached(cmd: string, args: string[], opts: DetachedOptions): number {
+  const log = fs.openSync(opts.logFile, "a", 0o600);
+  try {
+    const child = child_process.spawn(cmd, args, {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      detached: true,
+      stdio: ["ignore", log, log, ...(opts.extraFds ?? [])],
+    });
+    if (child.pid === undefined) throw new Error(`could not start ${cmd}`);
+    child.unref();
+    return child.pid;
+  } finally {
+    fs.closeSync(log);
+  }
+}
+
+/** Is a process with this pid alive (and not a zombie)? */
+export function processAlive(pid: number | undefined): boolean {
+  if (!pid || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The state letter follows the parenthesised command name.
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
+  } catch {
+    return false;
+  }
+}
+
+/** The command line of a process (argv), or undefined when it is gone. */
+export function processCmdline(pid: number): string[] | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter((s) => s !== "");
+  } catch {
+    return undefined;
+  }
+}
+
+/** Send a signal to a whole process group (pid of a spawnDetached leader). Ignores a missing group. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ESRCH") throw e;
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Poll `test` every `intervalMs` until it returns a truthy value or `timeoutMs` passes. */
+export async function waitFor<T>(
+  test: () => T | Promise<T>,
+  timeoutMs: number,
+  intervalMs = 50,
+): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await test();
+    if (v) return v;
+    if (Date.now() >= deadline) return undefined;
+    await sleep(intervalMs);
+  }
+}
+
+/**
+ * Stop a process group: SIGTERM, wait up to `graceMs`, then SIGKILL, and wait until the
+ * leader is gone. Leaves no orphaned helpers (UML guests fork helper processes).
+ */
+export async function stopGroup(pgid: number, graceMs = 3000): Promise<void> {
+  if (!processAlive(pgid)) {
+    signalGroup(pgid, "SIGKILL"); // helpers may survive a dead leader
+    return;
+  }
+  signalGroup(pgid, "SIGTERM");
+  if (await waitFor(() => !processAlive(pgid), graceMs)) {
+    signalGroup(pgid, "SIGKILL");
+    return;
+  }
+  signalGroup(pgid, "SIGKILL");
+  await waitFor(() => !processAlive(pgid), 5000);
+}
+
+/** Write a file atomically: a temp file in the same directory, then rename. */
+export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o600): void {
+  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  fs.writeFileSync(tmp, data, { mode });
+  fs.renameSync(tmp, path);
+}
