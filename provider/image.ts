@@ -18,7 +18,16 @@ import { HostToolError, run } from "./hosttools";
 export const BUILDER_VERSION = "1";
 
 /** Modules a busybox image carries by default (plus what they depend on). */
-export const DEFAULT_BUSYBOX_MODULES = ["8021q", "bonding", "bridge", "dummy", "ipv6", "sch_netem", "softdog", "veth"];
+export const DEFAULT_BUSYBOX_MODULES = [
+  "8021q",
+  "bonding",
+  "bridge",
+  "dummy",
+  "ipv6",
+  "sch_netem",
+  "softdog",
+  "veth",
+];
 
 /** Debian packages every Debian image gets: the contract init needs them. */
 export const DEBIAN_BASE_PACKAGES = ["iproute2", "kmod", "procps"];
@@ -46,13 +55,20 @@ const MODULE_RE = /^[A-Za-z0-9_-]+$/;
 
 export const imageArgsSchema = z
   .object({
-    preset: z.enum(["busybox", "debian"], { error: 'must be "busybox" or "debian" (or give `dir` or `tarball`)' }).optional(),
+    preset: z
+      .enum(["busybox", "debian"], { error: 'must be "busybox" or "debian" (or give `dir` or `tarball`)' })
+      .optional(),
     dir: z.string().optional(),
     tarball: z.string().optional(),
     suite: z.string().regex(SUITE_RE, "must be a Debian suite or codename such as bookworm").optional(),
     packages: z.array(z.string().regex(PACKAGE_RE, "must be a Debian package name such as frr")).optional(),
-    mirror: z.string().regex(/^https?:\/\/\S+$/, "must be an http(s) URL of a Debian archive").optional(),
-    modules: z.array(z.string().regex(MODULE_RE, "must be a kernel module name such as sch_netem")).optional(),
+    mirror: z
+      .string()
+      .regex(/^https?:\/\/\S+$/, "must be an http(s) URL of a Debian archive")
+      .optional(),
+    modules: z
+      .array(z.string().regex(MODULE_RE, "must be a kernel module name such as sch_netem"))
+      .optional(),
     sizeMb: z.number().int().min(8, "must be at least 8").max(262144).optional(),
     cacheDir: z.string().optional(),
   })
@@ -60,7 +76,11 @@ export const imageArgsSchema = z
   .superRefine((a, ctx) => {
     const sources = (["preset", "dir", "tarball"] as const).filter((k) => a[k] !== undefined);
     if (sources.length > 1) {
-      ctx.addIssue({ code: "custom", path: [sources[1]], message: `give only one of preset, dir, tarball (got ${sources.join(", ")})` });
+      ctx.addIssue({
+        code: "custom",
+        path: [sources[1]],
+        message: `give only one of preset, dir, tarball (got ${sources.join(", ")})`,
+      });
     }
     const debian = a.preset === "debian";
     for (const k of ["suite", "packages", "mirror"] as const) {
@@ -69,7 +89,11 @@ export const imageArgsSchema = z
       }
     }
     if (a.modules !== undefined && debian) {
-      ctx.addIssue({ code: "custom", path: ["modules"], message: `a Debian image carries every module already; remove it` });
+      ctx.addIssue({
+        code: "custom",
+        path: ["modules"],
+        message: `a Debian image carries every module already; remove it`,
+      });
     }
     for (const k of ["dir", "tarball", "cacheDir"] as const) {
       const v = a[k];
@@ -125,18 +149,34 @@ export function pickImageArgs(raw: Record<string, any>): Record<string, any> {
 
 /** Validate Image args. Returns the failures, one per field, each naming the field. */
 export function validateImageArgs(raw: Record<string, any>): ValidationFailure[] {
+  const known = new Set([...Object.keys(imageArgsSchema.shape), ...IMAGE_OUTPUT_KEYS]);
+  const unknown = Object.keys(raw).filter((k) => !known.has(k) && !k.startsWith("__"));
+  const failures = unknown.map((k) => ({
+    property: k,
+    reason: `${k}: unknown field (Image takes ${Object.keys(imageArgsSchema.shape).join(", ")})`,
+  }));
   const r = imageArgsSchema.safeParse(pickImageArgs(raw));
-  if (r.success) return [];
-  return r.error.issues.map((i) => {
-    const property = i.path.length ? String(i.path[0]) : "(args)";
-    const at = i.path.length > 1 ? `[${i.path.slice(1).join(".")}]` : "";
-    const message = i.code === "unrecognized_keys" ? `unknown field(s) ${i.keys.join(", ")}` : i.message;
-    return { property: i.code === "unrecognized_keys" ? i.keys[0] : property, reason: `${property}${at}: ${message}` };
-  });
+  if (r.success) return failures;
+  return failures.concat(
+    r.error.issues.map((i) => {
+      const property = i.path.length ? String(i.path[0]) : "(args)";
+      const at = i.path.length > 1 ? `[${i.path.slice(1).join(".")}]` : "";
+      const message = i.code === "unrecognized_keys" ? `unknown field(s) ${i.keys.join(", ")}` : i.message;
+      return {
+        property: i.code === "unrecognized_keys" ? i.keys[0] : property,
+        reason: `${property}${at}: ${message}`,
+      };
+    }),
+  );
 }
 
+/** Output properties of an Image (they come back in `olds` and must not count as unknown args). */
+export const IMAGE_OUTPUT_KEYS = ["path", "sizeBytes", "allocatedBytes", "sha256", "kernelVersion", "key"];
+
 export function formatFailures(resource: string, failures: ValidationFailure[]): string {
-  return `umlab Image "${resource}": invalid arguments:\n` + failures.map((f) => `  - ${f.reason}`).join("\n");
+  return (
+    `umlab Image "${resource}": invalid arguments:\n` + failures.map((f) => `  - ${f.reason}`).join("\n")
+  );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -174,10 +214,24 @@ export function normalizeSpec(
   const cacheDir = args.cacheDir ?? host.env.UMLAB_CACHE ?? path.join(host.homedir, ".cache", "umlab");
   const uniqSorted = (xs: string[]) => [...new Set(xs)].sort();
   if (args.dir !== undefined) {
-    return { kind: "dir", source: path.resolve(args.dir), packages: [], modules: uniqSorted(args.modules ?? []), sizeMb: args.sizeMb, cacheDir };
+    return {
+      kind: "dir",
+      source: path.resolve(args.dir),
+      packages: [],
+      modules: uniqSorted(args.modules ?? []),
+      sizeMb: args.sizeMb,
+      cacheDir,
+    };
   }
   if (args.tarball !== undefined) {
-    return { kind: "tarball", source: path.resolve(args.tarball), packages: [], modules: uniqSorted(args.modules ?? []), sizeMb: args.sizeMb, cacheDir };
+    return {
+      kind: "tarball",
+      source: path.resolve(args.tarball),
+      packages: [],
+      modules: uniqSorted(args.modules ?? []),
+      sizeMb: args.sizeMb,
+      cacheDir,
+    };
   }
   if (args.preset === "debian") {
     return {
@@ -190,7 +244,13 @@ export function normalizeSpec(
       cacheDir,
     };
   }
-  return { kind: "busybox", packages: [], modules: uniqSorted(args.modules ?? DEFAULT_BUSYBOX_MODULES), sizeMb: args.sizeMb, cacheDir };
+  return {
+    kind: "busybox",
+    packages: [],
+    modules: uniqSorted(args.modules ?? DEFAULT_BUSYBOX_MODULES),
+    sizeMb: args.sizeMb,
+    cacheDir,
+  };
 }
 
 /** The cache key: sha256 over every input that affects the image's bytes (not the cache dir). */
@@ -229,7 +289,8 @@ export function parseOsRelease(text: string): Record<string, string> {
  * the first `deb` source whose suites include a plain codename (not -security/-updates).
  */
 export function debianMirrorFromSources(files: { name: string; text: string }[]): string | undefined {
-  const isPlainSuite = (s: string) => SUITE_RE.test(s) && !/-(security|updates|backports|proposed-updates)$/.test(s);
+  const isPlainSuite = (s: string) =>
+    SUITE_RE.test(s) && !/-(security|updates|backports|proposed-updates)$/.test(s);
   for (const f of files) {
     if (f.name.endsWith(".sources")) {
       for (const stanza of f.text.split(/\n\s*\n/)) {
@@ -246,8 +307,12 @@ export function debianMirrorFromSources(files: { name: string; text: string }[])
       }
     } else if (f.name.endsWith(".list")) {
       for (const line of f.text.split("\n")) {
-        const words = line.replace(/\[[^\]]*\]/, "").trim().split(/\s+/);
-        if (words[0] === "deb" && words.length >= 3 && isPlainSuite(words[2])) return words[1].replace(/\/+$/, "");
+        const words = line
+          .replace(/\[[^\]]*\]/, "")
+          .trim()
+          .split(/\s+/);
+        if (words[0] === "deb" && words.length >= 3 && isPlainSuite(words[2]))
+          return words[1].replace(/\/+$/, "");
       }
     }
   }
@@ -261,14 +326,21 @@ export function parseModulesDep(text: string): Map<string, { path: string; deps:
     const i = line.indexOf(":");
     if (i <= 0) continue;
     const p = line.slice(0, i).trim();
-    const deps = line.slice(i + 1).trim().split(/\s+/).filter(Boolean);
+    const deps = line
+      .slice(i + 1)
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean);
     map.set(moduleName(p), { path: p, deps });
   }
   return map;
 }
 
 function moduleName(p: string): string {
-  return path.basename(p).replace(/\.ko(\.(xz|gz|zst))?$/, "").replace(/-/g, "_");
+  return path
+    .basename(p)
+    .replace(/\.ko(\.(xz|gz|zst))?$/, "")
+    .replace(/-/g, "_");
 }
 
 /**
@@ -317,7 +389,11 @@ export function explainDebianFailure(spec: ImageSpec, tail: string): string {
   if (missing.length) {
     return `packages: ${[...new Set(missing)].map((p) => `"${p}"`).join(", ")} not found in ${spec.suite} at ${spec.mirror}; fix the name or remove it from \`packages\``;
   }
-  if (/does not have a Release file|404\s+Not Found|Release' (?:is not signed|does not)|no such suite|cannot find/i.test(tail)) {
+  if (
+    /does not have a Release file|404\s+Not Found|Release' (?:is not signed|does not)|no such suite|cannot find/i.test(
+      tail,
+    )
+  ) {
     return `suite: "${spec.suite}" is not available at ${spec.mirror}; use a suite the mirror carries (the host runs ${"`"}${spec.suite}${"`"}-family sources in /etc/apt/sources.list*) or set \`mirror\``;
   }
   if (/Could not resolve|Failed to fetch|Connection failed|Temporary failure/i.test(tail)) {
@@ -380,7 +456,9 @@ export function hashDirectory(root: string): string {
 export async function hostKernelVersion(): Promise<string> {
   let versions: string[] = [];
   try {
-    versions = fs.readdirSync(UML_MODULES_ROOT).filter((v) => fs.existsSync(path.join(UML_MODULES_ROOT, v, "modules.dep")));
+    versions = fs
+      .readdirSync(UML_MODULES_ROOT)
+      .filter((v) => fs.existsSync(path.join(UML_MODULES_ROOT, v, "modules.dep")));
   } catch {
     // fall through
   }
@@ -388,7 +466,9 @@ export async function hostKernelVersion(): Promise<string> {
   const r = await run("linux.uml", ["--version"], { timeoutMs: 20_000 });
   const v = r.stdout.trim().split(/\s+/)[0];
   if (!v || (versions.length && !versions.includes(v))) {
-    throw new Error(`cannot find the UML kernel modules in ${UML_MODULES_ROOT} (install user-mode-linux: \`npm run setup\`)`);
+    throw new Error(
+      `cannot find the UML kernel modules in ${UML_MODULES_ROOT} (install user-mode-linux: \`npm run setup\`)`,
+    );
   }
   return v;
 }
@@ -411,7 +491,8 @@ export function hostDebianDefaults(): { hostSuite?: string; hostMirror?: string 
   };
   read("/etc/apt/sources.list");
   try {
-    for (const f of fs.readdirSync("/etc/apt/sources.list.d").sort()) read(path.join("/etc/apt/sources.list.d", f));
+    for (const f of fs.readdirSync("/etc/apt/sources.list.d").sort())
+      read(path.join("/etc/apt/sources.list.d", f));
   } catch {
     // missing
   }
@@ -434,7 +515,9 @@ async function hostFacts(spec: ImageSpec): Promise<HostFacts> {
 }
 
 /** The key and final path the spec maps to on this host (reads the host; builds nothing). */
-export async function planImage(spec: ImageSpec): Promise<{ key: string; path: string; kernelVersion: string }> {
+export async function planImage(
+  spec: ImageSpec,
+): Promise<{ key: string; path: string; kernelVersion: string }> {
   const facts = await hostFacts(spec);
   const key = imageKey(spec, facts);
   return { key, path: imagePath(spec.cacheDir, key), kernelVersion: facts.kernelVersion };
@@ -442,7 +525,14 @@ export async function planImage(spec: ImageSpec): Promise<{ key: string; path: s
 
 async function describeImage(p: string, key: string, kernelVersion: string): Promise<ImageOutputs> {
   const st = fs.statSync(p);
-  return { path: p, sizeBytes: st.size, allocatedBytes: st.blocks * 512, sha256: await sha256File(p), kernelVersion, key };
+  return {
+    path: p,
+    sizeBytes: st.size,
+    allocatedBytes: st.blocks * 512,
+    sha256: await sha256File(p),
+    kernelVersion,
+    key,
+  };
 }
 
 /** Wrap a host tool failure: the field to fix first, then the tool's last lines. */
@@ -460,7 +550,10 @@ async function populateBusybox(root: string, spec: ImageSpec, kver: string): Pro
   fs.copyFileSync("/bin/busybox", path.join(root, "bin/busybox"));
   fs.chmodSync(path.join(root, "bin/busybox"), 0o755);
   const { stdout } = await run("/bin/busybox", ["--list-full"]);
-  for (const applet of stdout.split("\n").map((s) => s.trim()).filter(Boolean)) {
+  for (const applet of stdout
+    .split("\n")
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const target = path.join(root, applet);
     if (applet === "bin/busybox" || fs.existsSync(target)) continue;
     fs.mkdirSync(path.dirname(target), { recursive: true });
@@ -486,7 +579,9 @@ async function copyModules(root: string, names: string[], kver: string): Promise
   try {
     files = moduleClosure(parseModulesDep(depText), names);
   } catch (e) {
-    throw new Error(`modules: ${(e as Error).message} (see ${src}/modules.dep for the names this kernel has)`);
+    throw new Error(
+      `modules: ${(e as Error).message} (see ${src}/modules.dep for the names this kernel has)`,
+    );
   }
   const dst = path.join(root, "lib/modules", kver);
   for (const f of files) {
@@ -539,8 +634,13 @@ async function populateUserTree(root: string, spec: ImageSpec, kver: string): Pr
       throw toolFailure(`dir: could not copy ${spec.source}`, e);
     });
   } else {
-    await run("tar", ["-x", "-p", "--numeric-owner", "-f", spec.source!, "-C", root], { timeoutMs: 30 * 60_000 }).catch((e) => {
-      throw toolFailure(`tarball: could not extract ${spec.source} (a tar archive, optionally compressed)`, e);
+    await run("tar", ["-x", "-p", "--numeric-owner", "-f", spec.source!, "-C", root], {
+      timeoutMs: 30 * 60_000,
+    }).catch((e) => {
+      throw toolFailure(
+        `tarball: could not extract ${spec.source} (a tar archive, optionally compressed)`,
+        e,
+      );
     });
   }
   if (!fs.existsSync(path.join(root, "bin/sh")) && !fs.existsSync(path.join(root, "usr/bin/sh"))) {
@@ -585,12 +685,16 @@ export async function buildImage(spec: ImageSpec, log: ImageLog = () => {}): Pro
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (e) {
-    throw new Error(`cacheDir: cannot create ${dir}: ${(e as Error).message}; set \`cacheDir\` or UMLAB_CACHE to a writable folder`);
+    throw new Error(
+      `cacheDir: cannot create ${dir}: ${(e as Error).message}; set \`cacheDir\` or UMLAB_CACHE to a writable folder`,
+    );
   }
   const needMb = spec.kind === "debian" ? 1024 : 64;
   const freeMb = freeSpaceMb(dir);
   if (freeMb !== undefined && freeMb < needMb) {
-    throw new Error(`cacheDir: only ${freeMb} MiB free under ${dir}, a ${spec.kind} image needs about ${needMb} MiB; free some space or set \`cacheDir\`/UMLAB_CACHE elsewhere`);
+    throw new Error(
+      `cacheDir: only ${freeMb} MiB free under ${dir}, a ${spec.kind} image needs about ${needMb} MiB; free some space or set \`cacheDir\`/UMLAB_CACHE elsewhere`,
+    );
   }
   const tmp = fs.mkdtempSync(path.join(dir, `.tmp-${key.slice(0, 12)}-`));
   const started = Date.now();
@@ -608,9 +712,13 @@ export async function buildImage(spec: ImageSpec, log: ImageLog = () => {}): Pro
     const tmpImage = path.join(tmp, "image.img");
     log(`mke2fs: ${Math.ceil(usedKiB / 1024)} MiB of files into a ${sizeMb} MiB ext4 image`);
     try {
-      await run("mke2fs", ["-q", "-F", "-t", "ext4", "-L", "umlab", "-m", "0", "-d", root, tmpImage, `${sizeMb}M`], {
-        timeoutMs: 30 * 60_000,
-      });
+      await run(
+        "mke2fs",
+        ["-q", "-F", "-t", "ext4", "-L", "umlab", "-m", "0", "-d", root, tmpImage, `${sizeMb}M`],
+        {
+          timeoutMs: 30 * 60_000,
+        },
+      );
     } catch (e) {
       const tail = e instanceof HostToolError ? e.tail : "";
       const full = /No space left|Could not allocate|too many|inode/i.test(tail);

@@ -1,0 +1,72 @@
+// Image: a root filesystem backing file for guests. See docs/image.md.
+import * as pulumi from "@pulumi/pulumi";
+import { formatFailures, imageProvider, validateImageArgs } from "../provider/image";
+
+export interface ImageArgs {
+  /** "busybox" (default: small, builds in about a second) or "debian" (mmdebstrap minbase). */
+  preset?: pulumi.Input<"busybox" | "debian">;
+  /** Your own root filesystem as a host directory (absolute path); the contract init is added. */
+  dir?: pulumi.Input<string>;
+  /** Your own root filesystem as a tar archive (absolute path); the contract init is added. */
+  tarball?: pulumi.Input<string>;
+  /** Debian suite (default: the host's, from /etc/os-release). */
+  suite?: pulumi.Input<string>;
+  /** Extra Debian packages (kmod, iproute2, procps are always included). */
+  packages?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Debian archive URL (default: the host's, from /etc/apt/sources.list*). */
+  mirror?: pulumi.Input<string>;
+  /** Kernel modules to carry (busybox default: 8021q bonding bridge dummy ipv6 sch_netem softdog veth). */
+  modules?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Filesystem size in MiB (default: the content plus a quarter plus 16 MiB). */
+  sizeMb?: pulumi.Input<number>;
+  /** Cache folder (default: $UMLAB_CACHE or ~/.cache/umlab); images go in <cacheDir>/images. */
+  cacheDir?: pulumi.Input<string>;
+}
+
+export class Image extends pulumi.dynamic.Resource {
+  /** The ext4 image: use it as a CowDisk's backing file. Never written by guests. */
+  public readonly path!: pulumi.Output<string>;
+  /** Apparent size of the file in bytes. */
+  public readonly sizeBytes!: pulumi.Output<number>;
+  /** Bytes the sparse file really occupies on disk. */
+  public readonly allocatedBytes!: pulumi.Output<number>;
+  /** sha256 of the file's bytes. */
+  public readonly sha256!: pulumi.Output<string>;
+  /** The UML kernel version whose modules the image carries. */
+  public readonly kernelVersion!: pulumi.Output<string>;
+  /** The cache key: sha256 over every input that decides the bytes. */
+  public readonly key!: pulumi.Output<string>;
+
+  constructor(name: string, args: ImageArgs = {}, opts?: pulumi.CustomResourceOptions) {
+    // Early, friendly errors for the values already known; `check` validates again with all of them.
+    const failures = validateImageArgs(knownValues(args));
+    if (failures.length) throw new Error(formatFailures(name, failures));
+    super(
+      imageProvider,
+      name,
+      {
+        ...args,
+        path: undefined,
+        sizeBytes: undefined,
+        allocatedBytes: undefined,
+        sha256: undefined,
+        kernelVersion: undefined,
+        key: undefined,
+      },
+      opts,
+      "umlab",
+      "Image",
+    );
+  }
+}
+
+/** The plain (already known) values of the args; Outputs and promises are left to `check`. */
+function knownValues(args: ImageArgs): Record<string, any> {
+  const out: Record<string, any> = {};
+  for (const [k, v] of Object.entries(args)) {
+    if (v === undefined || pulumi.Output.isInstance(v) || v instanceof Promise) continue;
+    if (Array.isArray(v) && v.some((x) => pulumi.Output.isInstance(x) || x instanceof Promise)) continue;
+    out[k] = v;
+  }
+  return out;
+}

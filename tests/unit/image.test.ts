@@ -1,0 +1,245 @@
+import {
+  autoSizeMb,
+  debianMirrorFromSources,
+  diffImageInputs,
+  explainDebianFailure,
+  filterModulesDep,
+  HostFacts,
+  imageKey,
+  ImageSpec,
+  moduleClosure,
+  normalizeSpec,
+  parseModulesDep,
+  parseOsRelease,
+  UNKNOWN,
+  validateImageArgs,
+} from "../../provider/image";
+
+const host = {
+  env: {},
+  homedir: "/home/u",
+  hostSuite: "bookworm",
+  hostMirror: "http://deb.debian.org/debian",
+};
+const facts: HostFacts = { kernelVersion: "6.1.176", initSha256: "aa" };
+
+function spec(args: Record<string, any>): ImageSpec {
+  return normalizeSpec(args as any, host);
+}
+
+describe("image cache key", () => {
+  test("the same inputs give the same key, whatever the package order", () => {
+    const a = spec({ preset: "debian", packages: ["frr", "tcpdump"] });
+    const b = spec({ preset: "debian", packages: ["tcpdump", "frr", "frr"] });
+    expect(imageKey(a, facts)).toBe(imageKey(b, facts));
+  });
+
+  test("every input that decides the bytes changes the key", () => {
+    const base = imageKey(spec({ preset: "debian", packages: ["frr"] }), facts);
+    const variants = [
+      imageKey(spec({ preset: "debian", packages: ["frr", "tcpdump"] }), facts),
+      imageKey(spec({ preset: "debian", packages: ["frr"], suite: "trixie" }), facts),
+      imageKey(spec({ preset: "debian", packages: ["frr"], mirror: "http://mirror.example/debian" }), facts),
+      imageKey(spec({ preset: "debian", packages: ["frr"], sizeMb: 512 }), facts),
+      imageKey(spec({ preset: "debian", packages: ["frr"] }), { ...facts, initSha256: "bb" }),
+      imageKey(spec({ preset: "debian", packages: ["frr"] }), { ...facts, kernelVersion: "6.1.177" }),
+      imageKey(spec({ preset: "busybox" }), facts),
+    ];
+    expect(new Set([base, ...variants]).size).toBe(variants.length + 1);
+  });
+
+  test("the cache folder is not part of the key", () => {
+    expect(imageKey(spec({ cacheDir: "/a" }), facts)).toBe(imageKey(spec({ cacheDir: "/b" }), facts));
+  });
+
+  test("a dir's content hash is part of the key", () => {
+    const s = spec({ dir: "/srv/root" });
+    expect(imageKey(s, { ...facts, sourceHash: "1" })).not.toBe(imageKey(s, { ...facts, sourceHash: "2" }));
+  });
+});
+
+describe("image spec defaults", () => {
+  test("no args means the busybox preset with the default modules", () => {
+    const s = spec({});
+    expect(s.kind).toBe("busybox");
+    expect(s.modules).toEqual(expect.arrayContaining(["dummy", "sch_netem", "softdog", "bonding"]));
+    expect(s.cacheDir).toBe("/home/u/.cache/umlab");
+  });
+
+  test("UMLAB_CACHE sets the cache folder", () => {
+    expect(normalizeSpec({}, { ...host, env: { UMLAB_CACHE: "/c" } }).cacheDir).toBe("/c");
+  });
+
+  test("debian gets the host suite and mirror and always kmod, iproute2, procps", () => {
+    const s = spec({ preset: "debian", packages: ["frr"] });
+    expect(s.suite).toBe("bookworm");
+    expect(s.mirror).toBe("http://deb.debian.org/debian");
+    expect(s.packages).toEqual(["frr", "iproute2", "kmod", "procps"]);
+  });
+});
+
+describe("image args validation", () => {
+  const reasons = (args: Record<string, any>) => validateImageArgs(args).map((f) => f.reason);
+
+  test("valid args pass", () => {
+    expect(validateImageArgs({})).toEqual([]);
+    expect(
+      validateImageArgs({ preset: "debian", packages: ["frr", "iputils-ping"], suite: "bookworm" }),
+    ).toEqual([]);
+  });
+
+  test("an unknown preset names the field and the choices", () => {
+    const f = validateImageArgs({ preset: "alpine" });
+    expect(f[0].property).toBe("preset");
+    expect(f[0].reason).toMatch(/preset: .*busybox.*debian/);
+  });
+
+  test("a bad package name names the field and the index", () => {
+    expect(reasons({ preset: "debian", packages: ["frr", "Bad Name"] })[0]).toMatch(
+      /^packages\[1\]: must be a Debian package name/,
+    );
+  });
+
+  test("debian-only fields are refused for busybox", () => {
+    expect(reasons({ packages: ["frr"] })[0]).toMatch(/^packages: only applies to preset "debian"/);
+  });
+
+  test("only one source at a time", () => {
+    expect(reasons({ preset: "busybox", dir: "/tmp" })[0]).toMatch(/only one of preset, dir, tarball/);
+  });
+
+  test("relative and missing paths are refused", () => {
+    expect(reasons({ dir: "rootfs" })[0]).toMatch(/^dir: must be an absolute path/);
+    expect(reasons({ tarball: "/nonexistent/root.tar" })[0]).toMatch(/^tarball: .* is not a file/);
+  });
+
+  test("unknown fields are named", () => {
+    const f = validateImageArgs({ pakages: ["frr"] });
+    expect(f[0].property).toBe("pakages");
+    expect(f[0].reason).toMatch(/unknown field/);
+  });
+
+  test("values still unknown during preview are not validated", () => {
+    expect(validateImageArgs({ dir: UNKNOWN })).toEqual([]);
+  });
+
+  test("outputs in the props are ignored", () => {
+    expect(validateImageArgs({ preset: "busybox", path: "/x.img", key: "k", sha256: "s" })).toEqual([]);
+  });
+});
+
+describe("image diff", () => {
+  const olds = { preset: "debian", packages: ["frr"], key: "k1", path: "/c/images/k1.img", sha256: "s" };
+
+  test("an unchanged program gives no diff", () => {
+    expect(diffImageInputs(olds, { preset: "debian", packages: ["frr"], key: "k1" })).toEqual([]);
+  });
+
+  test("any input change replaces", () => {
+    expect(diffImageInputs(olds, { preset: "debian", packages: ["frr", "tcpdump"], key: "k2" })).toEqual([
+      "packages",
+      "key",
+    ]);
+  });
+
+  test("a changed key alone (new dir content, new init) replaces", () => {
+    expect(diffImageInputs(olds, { preset: "debian", packages: ["frr"], key: "k2" })).toEqual(["key"]);
+  });
+});
+
+describe("host discovery helpers", () => {
+  test("os-release codename", () => {
+    expect(parseOsRelease('NAME="Debian GNU/Linux"\nVERSION_CODENAME=bookworm\n').VERSION_CODENAME).toBe(
+      "bookworm",
+    );
+  });
+
+  test("mirror from a deb822 sources file skips the security archive", () => {
+    const text = [
+      "Types: deb",
+      "URIs: http://deb.debian.org/debian-security",
+      "Suites: bookworm-security",
+      "Components: main",
+      "",
+      "Types: deb",
+      "URIs: http://deb.debian.org/debian/",
+      "Suites: bookworm bookworm-updates",
+      "Components: main",
+    ].join("\n");
+    expect(debianMirrorFromSources([{ name: "/etc/apt/sources.list.d/debian.sources", text }])).toBe(
+      "http://deb.debian.org/debian",
+    );
+  });
+
+  test("mirror from a one-line sources.list", () => {
+    const text = "# comment\ndeb [arch=amd64] http://mirror.local/debian bookworm main\n";
+    expect(debianMirrorFromSources([{ name: "/etc/apt/sources.list", text }])).toBe(
+      "http://mirror.local/debian",
+    );
+  });
+
+  test("disabled files are ignored", () => {
+    expect(
+      debianMirrorFromSources([
+        { name: "x.list.disabled-by-farm", text: "deb http://x/debian bookworm main" },
+      ]),
+    ).toBeUndefined();
+  });
+});
+
+describe("kernel module closure", () => {
+  const depText = [
+    "kernel/drivers/net/dummy.ko:",
+    "kernel/drivers/net/bonding/bonding.ko: kernel/net/ipv6/ipv6.ko kernel/lib/crc-ccitt.ko",
+    "kernel/net/ipv6/ipv6.ko: kernel/lib/crc-ccitt.ko",
+    "kernel/lib/crc-ccitt.ko:",
+    "kernel/net/sched/sch_netem.ko:",
+  ].join("\n");
+  const dep = parseModulesDep(depText);
+
+  test("dependencies are included", () => {
+    expect(moduleClosure(dep, ["bonding", "dummy"])).toEqual([
+      "kernel/drivers/net/bonding/bonding.ko",
+      "kernel/drivers/net/dummy.ko",
+      "kernel/lib/crc-ccitt.ko",
+      "kernel/net/ipv6/ipv6.ko",
+    ]);
+  });
+
+  test("names with dashes or underscores both resolve", () => {
+    expect(moduleClosure(dep, ["crc_ccitt"])).toEqual(["kernel/lib/crc-ccitt.ko"]);
+  });
+
+  test("an unknown module is named", () => {
+    expect(() => moduleClosure(dep, ["dummy", "nosuch"])).toThrow(/unknown kernel module\(s\): nosuch/);
+  });
+
+  test("the image's modules.dep lists only the copied modules", () => {
+    const out = filterModulesDep(depText, ["kernel/drivers/net/dummy.ko", "kernel/net/sched/sch_netem.ko"]);
+    expect(out).toBe("kernel/drivers/net/dummy.ko:\nkernel/net/sched/sch_netem.ko:\n");
+  });
+});
+
+describe("sizes and failures", () => {
+  test("auto size leaves room for metadata and growth", () => {
+    expect(autoSizeMb(0)).toBe(16);
+    expect(autoSizeMb(200 * 1024)).toBe(266);
+  });
+
+  test("an unknown package names the packages field and the fix", () => {
+    const s = spec({ preset: "debian", packages: ["frrr"] });
+    expect(explainDebianFailure(s, "E: Unable to locate package frrr")).toMatch(
+      /^packages: "frrr" not found in bookworm at http:\/\/deb.debian.org\/debian; fix the name/,
+    );
+  });
+
+  test("a suite the mirror lacks names the suite field", () => {
+    const s = spec({ preset: "debian", suite: "nosuch" });
+    expect(
+      explainDebianFailure(
+        s,
+        "E: The repository 'http://deb.debian.org/debian nosuch Release' does not have a Release file.",
+      ),
+    ).toMatch(/^suite: "nosuch" is not available/);
+  });
+});
