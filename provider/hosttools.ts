@@ -114,6 +114,8 @@ export interface DetachedOptions {
   env?: NodeJS.ProcessEnv;
   /** File descriptors 3.. passed to the child (e.g. a pty for a serial line). */
   extraFds?: number[];
+  /** An open file descriptor for the child's stdin (default: /dev/null). */
+  stdinFd?: number;
 }
 
 /**
@@ -128,7 +130,7 @@ export function spawnDetached(cmd: string, args: string[], opts: DetachedOptions
       cwd: opts.cwd,
       env: opts.env ?? process.env,
       detached: true,
-      stdio: ["ignore", log, log, ...(opts.extraFds ?? [])],
+      stdio: [opts.stdinFd ?? "ignore", log, log, ...(opts.extraFds ?? [])],
     });
     if (child.pid === undefined) throw new Error(`could not start ${cmd}`);
     child.unref();

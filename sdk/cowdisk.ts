@@ -1,0 +1,44 @@
+import * as pulumi from "@pulumi/pulumi";
+import { cowDiskProvider } from "../provider/cowdisk";
+import { schemas } from "../provider/schemas";
+import type { Lab } from "./lab";
+import { preflight } from "./validate";
+
+export interface CowDiskArgs {
+  lab: Lab;
+  /** The backing image (never written). Many COW disks may share it. */
+  backing: pulumi.Input<string>;
+  /** Name on the host (`<lab>/disk/<name>.cow`); default: the resource name. */
+  name?: string;
+  /** `mkcow` (default): create it now with uml_mkcow; `boot`: UML creates it at first boot. */
+  create?: "mkcow" | "boot";
+  /** Changes when the backing file's content changes (e.g. an Image's hash): a new, empty COW. */
+  backingVersion?: pulumi.Input<string>;
+}
+
+/** A sparse copy-on-write disk over a backing image. */
+export class CowDisk extends pulumi.dynamic.Resource {
+  declare readonly path: pulumi.Output<string>;
+  declare readonly backing: pulumi.Output<string>;
+  /** Bytes allocated on the host when the disk was created. */
+  declare readonly allocatedBytes: pulumi.Output<number>;
+
+  constructor(name: string, args: CowDiskArgs, opts?: pulumi.CustomResourceOptions) {
+    const inputs = {
+      labDir: args.lab.dir,
+      name: args.name ?? name,
+      backing: args.backing,
+      create: args.create ?? "mkcow",
+      backingVersion: args.backingVersion ?? "",
+    };
+    preflight("CowDisk", name, schemas().cowDisk, inputs);
+    super(
+      cowDiskProvider,
+      name,
+      { ...inputs, path: undefined, allocatedBytes: undefined },
+      args.lab.resourceOptions(opts),
+      "umlab",
+      "CowDisk",
+    );
+  }
+}

@@ -1,0 +1,54 @@
+import * as naming from "../../provider/naming";
+
+describe("lab naming", () => {
+  test("a lab id is readable, short and stable for a project+stack", () => {
+    const id = naming.labId("umlab-quickstart", "dev");
+    expect(id).toMatch(/^umlabqui-dev-[0-9a-f]{6}$/);
+    expect(naming.labId("umlab-quickstart", "dev")).toBe(id);
+    expect(id.length).toBeLessThanOrEqual(24);
+  });
+
+  test("two stacks of one program get different ids, even when their names truncate alike", () => {
+    expect(naming.labId("p", "staging-aaaa1")).not.toBe(naming.labId("p", "staging-aaaa2"));
+    expect(naming.labId("p", "a")).not.toBe(naming.labId("p", "b"));
+    expect(naming.labId("proj", "dev")).not.toBe(naming.labId("proj2", "dev"));
+  });
+
+  test("names with no usable characters still give a valid id", () => {
+    expect(naming.labId("___", "@@")).toMatch(/^x-x-[0-9a-f]{6}$/);
+  });
+
+  test("the runtime root is $UMLAB_RUNTIME without trailing slashes, else /var/tmp/umlab", () => {
+    expect(naming.runtimeRoot({})).toBe("/var/tmp/umlab");
+    expect(naming.runtimeRoot({ UMLAB_RUNTIME: "" })).toBe("/var/tmp/umlab");
+    expect(naming.runtimeRoot({ UMLAB_RUNTIME: "/run/u//" })).toBe("/run/u");
+  });
+
+  test("the default paths leave room in a unix socket path (108 bytes)", () => {
+    const dir = naming.labDir(naming.DEFAULT_RUNTIME_ROOT, naming.labId("a-rather-long-project-name", "a-long-stack"));
+    const longest = naming.longestSocketPath(dir, "a".repeat(23));
+    expect(Buffer.byteLength(longest)).toBeLessThanOrEqual(naming.MAX_SOCKET_PATH);
+  });
+
+  test("guest paths follow the guest contract and keep the mconsole inside the lab dir", () => {
+    const p = naming.guestPaths("/var/tmp/umlab/x", "r1");
+    expect(p.dir).toBe("/var/tmp/umlab/x/g/r1");
+    expect(p.ready).toBe("/var/tmp/umlab/x/g/r1/state/ready");
+    expect(p.initLog).toBe("/var/tmp/umlab/x/g/r1/state/init.log");
+    expect(p.mconsole).toBe("/var/tmp/umlab/x/uml/r1/mconsole");
+  });
+
+  test("switch paths: uml_switch has a control socket, vde a control directory with ctl inside", () => {
+    expect(naming.switchPaths("/l", "sw", "uml_switch")).toMatchObject({ control: "/l/sw/sw.ctl", socket: "/l/sw/sw.ctl" });
+    expect(naming.switchPaths("/l", "sw", "vde")).toMatchObject({ control: "/l/sw/sw", socket: "/l/sw/sw/ctl" });
+  });
+
+  test("stable MACs are locally administered unicast, stable, and differ per lab, guest and NIC", () => {
+    const m = naming.stableMac("lab", "g1", 0);
+    expect(m).toMatch(/^02(:[0-9a-f]{2}){5}$/);
+    expect(naming.stableMac("lab", "g1", 0)).toBe(m);
+    const all = new Set<string>();
+    for (const lab of ["a", "b"]) for (const g of ["g1", "g2", "g3"]) for (const i of [0, 1, 2]) all.add(naming.stableMac(lab, g, i));
+    expect(all.size).toBe(18);
+  });
+});
