@@ -1,0 +1,21 @@
+# Source this file (from the project root or anywhere) to use the project's Pulumi toolchain
+# in your shell:   source scripts/env.sh && pulumi preview
+# It sets the same environment that `npm start` / `npm test` use.
+_umlab_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if ! _umlab_bin="$(bash "$_umlab_root/scripts/toolchain.sh" path)"; then
+  echo "umlab: the Pulumi toolchain is not built yet: run npm run setup" >&2
+  return 1 2>/dev/null || exit 1
+fi
+export PATH="$_umlab_bin:$_umlab_root/node_modules/.bin:$PATH"
+# Plugins (the command plugin) live in the toolchain's own Pulumi home, not in ~/.pulumi.
+export PULUMI_HOME="${UMLAB_PULUMI_HOME:-$(dirname "$_umlab_bin")/home}"
+# Local state inside the project, never a cloud login.
+export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$_umlab_root/.pulumi-state}"
+mkdir -p "$_umlab_root/.pulumi-state"
+# A documented default passphrase for local development stacks only; set your own for anything else.
+export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-umlab-dev}"
+export PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK="${PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK:-false}"
+if [ -n "${CI:-}" ]; then export PULUMI_NON_INTERACTIVE=true; fi
+unset _umlab_bin
