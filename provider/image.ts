@@ -12,7 +12,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { z } from "zod";
-import { HostToolError, run } from "./hosttools";
+import { HostToolError, run, writeFileAtomic } from "./hosttools";
 
 /** Bumped whenever the way images are built changes their bytes. Part of the cache key. */
 export const BUILDER_VERSION = "1";
@@ -394,7 +394,7 @@ export function explainDebianFailure(spec: ImageSpec, tail: string): string {
       tail,
     )
   ) {
-    return `suite: "${spec.suite}" is not available at ${spec.mirror}; use a suite the mirror carries (the host runs ${"`"}${spec.suite}${"`"}-family sources in /etc/apt/sources.list*) or set \`mirror\``;
+    return `suite: "${spec.suite}" is not available at ${spec.mirror}; use a suite this mirror carries (see Suites in /etc/apt/sources.list*) or set \`mirror\``;
   }
   if (/Could not resolve|Failed to fetch|Connection failed|Temporary failure/i.test(tail)) {
     return `mirror: ${spec.mirror} is not reachable; set \`mirror\` to the Debian archive this host uses (see /etc/apt/sources.list*)`;
@@ -523,13 +523,34 @@ export async function planImage(
   return { key, path: imagePath(spec.cacheDir, key), kernelVersion: facts.kernelVersion };
 }
 
+/**
+ * sha256 of a published image, remembered in `<image>.sha256` beside it: a published image is
+ * never rewritten, so a cache hit need not re-read hundreds of MB.
+ */
+async function cachedSha256(p: string): Promise<string> {
+  const side = `${p}.sha256`;
+  try {
+    const v = fs.readFileSync(side, "utf8").trim();
+    if (/^[0-9a-f]{64}$/.test(v)) return v;
+  } catch {
+    // not recorded yet
+  }
+  const v = await sha256File(p);
+  try {
+    writeFileAtomic(side, v + "\n", 0o444);
+  } catch {
+    // a read-only cache still works, just slower
+  }
+  return v;
+}
+
 async function describeImage(p: string, key: string, kernelVersion: string): Promise<ImageOutputs> {
   const st = fs.statSync(p);
   return {
     path: p,
     sizeBytes: st.size,
     allocatedBytes: st.blocks * 512,
-    sha256: await sha256File(p),
+    sha256: await cachedSha256(p),
     kernelVersion,
     key,
   };
@@ -697,6 +718,7 @@ export async function buildImage(spec: ImageSpec, log: ImageLog = () => {}): Pro
     );
   }
   const tmp = fs.mkdtempSync(path.join(dir, `.tmp-${key.slice(0, 12)}-`));
+  fs.chmodSync(tmp, 0o755); // apt's _apt user downloads into the bootstrap tree
   const started = Date.now();
   try {
     const root = path.join(tmp, "root");
@@ -780,7 +802,8 @@ export function pruneImages(opts: { cacheDir?: string; keep?: string[] } = {}): 
   }
   for (const e of entries) {
     const p = path.join(dir, e);
-    if (e.startsWith(".tmp-") || (e.endsWith(".img") && !keep.has(e.replace(/\.img$/, "")))) {
+    const key = e.replace(/\.img(\.sha256)?$/, "");
+    if (e.startsWith(".tmp-") || (/\.img(\.sha256)?$/.test(e) && !keep.has(key))) {
       fs.rmSync(p, { recursive: true, force: true });
       removed.push(p);
     }
