@@ -219,3 +219,19 @@ export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o60
   fs.writeFileSync(tmp, data, { mode });
   fs.renameSync(tmp, path);
 }
+
+/**
+ * `<pid>:<start time>` of a live (not zombie) process, or undefined. Unlike a bare pid it
+ * names one run of a process, so a reused pid is never mistaken for ours.
+ */
+export function processInstance(pid: number | undefined): string | undefined {
+  if (!pid || pid <= 0) return undefined;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (fields[0] === "Z" || fields[0] === "X") return undefined;
+    return `${pid}:${fields[19]}`; // field 22 of stat: starttime (clock ticks after boot)
+  } catch {
+    return undefined;
+  }
+}

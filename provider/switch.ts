@@ -35,17 +35,6 @@ export function switchCommand(inputs: SwitchInputs): { cmd: string; args: string
   return { cmd: "uml_switch", args: ["-unix", p.control, ...(inputs.hub ? ["-hub"] : [])] };
 }
 
-/** `<pid>:<start time in clock ticks>`, or undefined when the process is gone. */
-export function processInstance(pid: number): string | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return `${pid}:${fields[19]}`; // field 22 of stat: starttime
-  } catch {
-    return undefined;
-  }
-}
-
 function removePaths(inputs: SwitchInputs): void {
   const p = naming.switchPaths(inputs.labDir, inputs.name, inputs.engine);
   for (const f of [p.control, p.pidFile, p.log]) fs.rmSync(f, { recursive: true, force: true });
@@ -53,7 +42,7 @@ function removePaths(inputs: SwitchInputs): void {
 
 async function stopSwitch(props: SwitchOutputs): Promise<void> {
   // Only signal the process we started (the pid may have been reused since).
-  if (props.pid && processInstance(props.pid) === props.instance) await host.stopGroup(props.pid);
+  if (props.pid && host.processInstance(props.pid) === props.instance) await host.stopGroup(props.pid);
 }
 
 export function checkSwitch(news: any): { inputs: any; failures?: CheckFailure[] } {
@@ -95,7 +84,7 @@ export const switchProvider: pulumi.dynamic.ResourceProvider = {
       await host.stopGroup(pid);
       throw new Error(`${cmd} did not create ${p.socket}\n${tail(p.log)}`);
     }
-    const instance = processInstance(pid) as string;
+    const instance = host.processInstance(pid) as string;
     const outs: SwitchOutputs = { ...i, control: p.control, pid, instance, logPath: p.log };
     return { id: `${i.name}@${i.labDir}`, outs };
   },
@@ -104,7 +93,7 @@ export const switchProvider: pulumi.dynamic.ResourceProvider = {
     const o = props as SwitchOutputs;
     // A switch that died (or whose pid now names another process) is gone: the next
     // `pulumi up` starts it again, and the guests re-plug their NICs.
-    if (!o.pid || processInstance(o.pid) !== o.instance || !fs.existsSync(naming.switchPaths(o.labDir, o.name, o.engine).socket))
+    if (!o.pid || host.processInstance(o.pid) !== o.instance || !fs.existsSync(naming.switchPaths(o.labDir, o.name, o.engine).socket))
       return { id: "", props: {} };
     return { id, props };
   },

@@ -1,0 +1,269 @@
+// A UML guest: one linux.uml process (plus its helpers) in its own session. What UML can
+// change while running (its NICs) is changed in place through uml_mconsole; everything
+// the guest reads at boot (memory, disks, kernel args, the contract settings) is a replace.
+import * as fs from "fs";
+import * as path from "path";
+import type * as pulumi from "@pulumi/pulumi";
+import * as host from "./hosttools";
+import * as naming from "./naming";
+import * as uml from "./uml";
+import { schemas, validate, socketPathFailures, GuestInputs, NicInputs, CheckFailure, UNKNOWN } from "./schemas";
+
+export interface GuestOutputs extends GuestInputs {
+  pid: number;
+  /** `<pid>:<start time>` of the UML process (guards against pid reuse). */
+  instance: string;
+  /** The guest kernel's boot id: unchanged by in-place updates, new after any (re)boot. */
+  bootId: string;
+  /** `uml_mconsole <mconsole> <command>` talks to the running guest. */
+  mconsole: string;
+  consoleLog: string;
+  guestDir: string;
+}
+
+/** Inputs the guest reads only at boot: changing any of them reboots it (a replace). */
+export const REBOOT_KEYS = [
+  "labDir",
+  "name",
+  "kernel",
+  "memory",
+  "disks",
+  "hostname",
+  "routes",
+  "sysctls",
+  "modules",
+  "files",
+  "startup",
+  "serial",
+  "kernelArgs",
+] as const;
+
+export type NicOp =
+  | { kind: "attach"; index: number }
+  | { kind: "detach"; index: number }
+  | { kind: "replug"; index: number }
+  | { kind: "readdress"; index: number };
+
+export interface GuestPlan {
+  changes: string[];
+  replaces: string[];
+  /** In-place NIC operations, in the order to apply them; undefined when NICs are unknown. */
+  nicOps?: NicOp[];
+}
+
+/** JSON with sorted object keys: equality that ignores key order. */
+export function canonical(v: unknown): string {
+  if (v === undefined) return "null";
+  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+  if (v && typeof v === "object")
+    return `{${Object.keys(v as object)
+      .sort()
+      .filter((k) => (v as any)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as any)[k])}`)
+      .join(",")}}`;
+  return JSON.stringify(v);
+}
+
+/** How NIC list `olds` becomes `news` in a running guest (ethN is nics[N]). */
+export function planNics(olds: NicInputs[], news: NicInputs[]): NicOp[] {
+  const ops: NicOp[] = [];
+  for (let i = olds.length - 1; i >= news.length; i--) ops.push({ kind: "detach", index: i });
+  for (let i = 0; i < Math.min(olds.length, news.length); i++) {
+    const o = olds[i];
+    const n = news[i];
+    if (o.engine !== n.engine || o.control !== n.control || o.switchInstance !== n.switchInstance || o.mac !== n.mac)
+      ops.push({ kind: "replug", index: i });
+    else if (canonical(o.addresses) !== canonical(n.addresses)) ops.push({ kind: "readdress", index: i });
+  }
+  for (let i = olds.length; i < news.length; i++) ops.push({ kind: "attach", index: i });
+  return ops;
+}
+
+/** The pure decision: what changed, what needs a reboot (replace), what UML changes in place. */
+export function planGuest(olds: GuestInputs, news: GuestInputs): GuestPlan {
+  const changes: string[] = [];
+  const replaces: string[] = [];
+  for (const k of REBOOT_KEYS) {
+    if (canonical(olds[k]) !== canonical(news[k])) {
+      changes.push(k);
+      replaces.push(k);
+    }
+  }
+  let nicOps: NicOp[] | undefined = [];
+  if (olds.nics === UNKNOWN || news.nics === UNKNOWN) {
+    // Known at update time; every NIC change can be applied in place.
+    changes.push("nics");
+    nicOps = undefined;
+  } else {
+    nicOps = planNics(olds.nics as NicInputs[], news.nics as NicInputs[]);
+    if (nicOps.length > 0) changes.push("nics");
+  }
+  if (olds.readyTimeoutSeconds !== news.readyTimeoutSeconds) changes.push("readyTimeoutSeconds");
+  return { changes, replaces, nicOps };
+}
+
+export function checkGuest(news: any): { inputs: any; failures?: CheckFailure[] } {
+  const r = validate(schemas().guest, news);
+  if (!r.ok) return { inputs: news, failures: r.failures };
+  const f = socketPathFailures(r.value.labDir, [r.value.name], naming.longestSocketPath, naming.MAX_SOCKET_PATH);
+  return f.length ? { inputs: news, failures: f } : { inputs: r.value };
+}
+
+/** Write the host side of the guest contract: config, files/, startup; a fresh state/. */
+export function writeGuestFolder(g: GuestInputs): void {
+  const p = naming.guestPaths(g.labDir, g.name);
+  fs.rmSync(p.dir, { recursive: true, force: true });
+  fs.mkdirSync(p.state, { recursive: true, mode: 0o700 });
+  fs.mkdirSync(p.files, { recursive: true, mode: 0o700 });
+  host.writeFileAtomic(p.config, uml.contractConfig(g), 0o644);
+  for (const [guestPath, content] of Object.entries(g.files)) {
+    const target = path.join(p.files, guestPath);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    host.writeFileAtomic(target, content, 0o644);
+  }
+  if (g.startup !== undefined) host.writeFileAtomic(p.startup, g.startup, 0o755);
+}
+
+/** Stop a guest: halt through mconsole, then signal its process group (helpers included). */
+export async function stopGuest(o: Pick<GuestOutputs, "pid" | "instance" | "mconsole">): Promise<void> {
+  const ours = !!o.pid && host.processInstance(o.pid) === o.instance;
+  if (ours && fs.existsSync(o.mconsole)) {
+    const r = await uml.mconsole(o.mconsole, ["halt"], 10_000).catch(() => ({ ok: false, text: "" }));
+    if (r.ok) await host.waitFor(() => !host.processAlive(o.pid), 15_000, 100);
+  }
+  // Whether or not the halt worked (a guest stuck rebooting has no mconsole socket),
+  // signal the group: the leader's pid is the group id, and helpers must not survive.
+  if (ours || (o.pid && !host.processAlive(o.pid))) await host.stopGroup(o.pid);
+}
+
+async function readBootId(mconsole: string): Promise<string> {
+  const r = await uml.mconsole(mconsole, ["proc", "sys/kernel/random/boot_id"]);
+  return r.ok ? r.text.trim() : "";
+}
+
+async function removeNic(o: GuestOutputs, index: number): Promise<void> {
+  let r = await uml.mconsole(o.mconsole, ["remove", `eth${index}`]);
+  if (!r.ok && /open/i.test(r.text)) {
+    // UML refuses to remove an interface that is up: take it down from the console.
+    await uml.consoleExec(o.labDir, o.name, [`ip link set eth${index} down`]);
+    r = await uml.mconsole(o.mconsole, ["remove", `eth${index}`]);
+  }
+  if (!r.ok && !/not found|no such/i.test(r.text)) throw new Error(`guest ${o.name}: remove eth${index} failed: ${r.text}`);
+}
+
+async function plugNic(o: GuestOutputs, index: number, nic: NicInputs): Promise<void> {
+  const r = await uml.mconsole(o.mconsole, ["config", `eth${index}=${uml.nicTransport(nic)}`]);
+  if (!r.ok) throw new Error(`guest ${o.name}: config eth${index} failed: ${r.text}`);
+}
+
+/** Apply NIC operations to a running guest; returns nothing, throws with the reason. */
+async function applyNicOps(o: GuestOutputs, news: GuestInputs, ops: NicOp[]): Promise<void> {
+  const nics = news.nics as NicInputs[];
+  const shell: string[] = [];
+  for (const op of ops) {
+    if (op.kind === "detach" || op.kind === "replug") await removeNic(o, op.index);
+    if (op.kind === "attach" || op.kind === "replug") {
+      await plugNic(o, op.index, nics[op.index]);
+      shell.push(...uml.nicAddressCommands(op.index, nics[op.index], false));
+    }
+    if (op.kind === "readdress") shell.push(...uml.nicAddressCommands(op.index, nics[op.index], true));
+  }
+  if (shell.length > 0) {
+    // Routes through a re-plugged NIC vanished with it; re-adding existing ones is harmless.
+    for (const r of news.routes) shell.push(`ip route add ${r.dest} via ${r.via}`);
+    await uml.consoleExec(o.labDir, o.name, shell);
+  }
+  // Keep the contract's config file true for the next boot.
+  host.writeFileAtomic(naming.guestPaths(news.labDir, news.name).config, uml.contractConfig(news), 0o644);
+}
+
+export const guestProvider: pulumi.dynamic.ResourceProvider = {
+  async check(_olds: any, news: any) {
+    return checkGuest(news);
+  },
+
+  async diff(_id: string, olds: any, news: any) {
+    const plan = planGuest(olds, news);
+    return { changes: plan.changes.length > 0, replaces: plan.replaces, deleteBeforeReplace: true };
+  },
+
+  async create(inputs: any) {
+    const g = inputs as GuestInputs;
+    const p = naming.guestPaths(g.labDir, g.name);
+    // Leftovers of an earlier run of this guest (killed, or a failed create).
+    fs.rmSync(p.umidDir, { recursive: true, force: true });
+    writeGuestFolder(g);
+    await host.run("mkfifo", ["-m", "0600", p.consoleIn]);
+    // Read-write so the FIFO never reports EOF to the guest when no writer is attached.
+    const consoleFd = fs.openSync(p.consoleIn, fs.constants.O_RDWR);
+    let pid: number;
+    try {
+      pid = host.spawnDetached(g.kernel, uml.guestArgs(g, g.labDir), { logFile: p.consoleLog, stdinFd: consoleFd });
+    } finally {
+      fs.closeSync(consoleFd);
+    }
+    const instance = host.processInstance(pid) ?? `${pid}:0`;
+    const ready = await host.waitFor(
+      () => fs.existsSync(p.ready) || !host.processAlive(pid),
+      g.readyTimeoutSeconds * 1000,
+      100,
+    );
+    if (!ready || !fs.existsSync(p.ready)) {
+      const why = ready ? "exited before it was ready" : `was not ready after ${g.readyTimeoutSeconds} s`;
+      await host.stopGroup(pid);
+      throw new Error(
+        `guest ${g.name} ${why} (no ${p.ready})\n` +
+          `--- console log ${p.consoleLog} (tail) ---\n${uml.fileTail(p.consoleLog)}\n` +
+          `--- ${p.initLog} (tail) ---\n${uml.fileTail(p.initLog)}`,
+      );
+    }
+    await host.waitFor(() => fs.existsSync(p.mconsole), 5000);
+    const bootId = await readBootId(p.mconsole);
+    const outs: GuestOutputs = {
+      ...g,
+      pid,
+      instance,
+      bootId,
+      mconsole: p.mconsole,
+      consoleLog: p.consoleLog,
+      guestDir: p.dir,
+    };
+    return { id: `${g.name}@${g.labDir}`, outs };
+  },
+
+  async read(id: string, props: any) {
+    const o = props as GuestOutputs;
+    if (o.pid && host.processInstance(o.pid) === o.instance) return { id, props };
+    // Dead (kill -9, crash, halted from inside): gone, so the next `up` boots it again.
+    // Its helpers may still run in its process group: stop them now.
+    if (o.pid && !host.processAlive(o.pid)) host.signalGroup(o.pid, "SIGKILL");
+    return { id: "", props: {} };
+  },
+
+  async update(_id: string, olds: any, news: any) {
+    const o = olds as GuestOutputs;
+    const n = news as GuestInputs;
+    const ops =
+      planGuest(o, n).nicOps ??
+      planNics(Array.isArray(o.nics) ? o.nics : [], Array.isArray(n.nics) ? (n.nics as NicInputs[]) : []);
+    if (ops.length > 0) await applyNicOps(o, n, ops);
+    const outs: GuestOutputs = {
+      ...n,
+      pid: o.pid,
+      instance: o.instance,
+      bootId: o.bootId,
+      mconsole: o.mconsole,
+      consoleLog: o.consoleLog,
+      guestDir: o.guestDir,
+    };
+    return { outs };
+  },
+
+  async delete(_id: string, props: any) {
+    const o = props as GuestOutputs;
+    await stopGuest(o);
+    const p = naming.guestPaths(o.labDir, o.name);
+    fs.rmSync(p.umidDir, { recursive: true, force: true });
+    fs.rmSync(p.dir, { recursive: true, force: true });
+  },
+};

@@ -1,0 +1,103 @@
+// What a guest looks like to linux.uml and to its init: the kernel command line, the NIC
+// transports and the contract's `config` file (pure), plus thin wrappers over uml_mconsole
+// and the console FIFO (through hosttools).
+import * as fs from "fs";
+import * as crypto from "crypto";
+import * as host from "./hosttools";
+import * as naming from "./naming";
+import { GuestInputs, NicInputs } from "./schemas";
+
+/** The UML `ethN=` transport for a NIC. */
+export function nicTransport(nic: Pick<NicInputs, "engine" | "control" | "mac">): string {
+  return nic.engine === "vde" ? `vde,${nic.control},${nic.mac}` : `daemon,${nic.mac},unix,${nic.control}`;
+}
+
+/** The kernel command line of a guest (argv after linux.uml). */
+export function guestArgs(g: GuestInputs, labDir: string): string[] {
+  const p = naming.guestPaths(labDir, g.name);
+  const nics = Array.isArray(g.nics) ? g.nics : [];
+  return [
+    `mem=${g.memory}`,
+    ...g.disks.map((d, k) => `ubd${k}=${d.backing ? `${d.path},${d.backing}` : d.path}`),
+    "root=/dev/ubda",
+    "rw",
+    `uml_dir=${naming.labPaths(labDir).umlDir}`,
+    `umid=${g.name}`,
+    // con0 reads a FIFO (the console shell) and writes to the log; no xterms anywhere.
+    "con=null",
+    "con0=fd:0,fd:1",
+    "ssl=null",
+    ...g.serial.map((s, k) => `ssl${k}=${s}`),
+    ...nics.map((n, k) => `eth${k}=${nicTransport(n)}`),
+    "init=/sbin/umlab-init",
+    `umlab.dir=${p.dir}`,
+    ...g.kernelArgs,
+  ];
+}
+
+/** The `config` file of docs/guest-contract.md. Values were validated: no spaces anywhere. */
+export function contractConfig(g: GuestInputs): string {
+  const lines: string[] = [`hostname ${g.hostname ?? g.name}`];
+  for (const m of g.modules) lines.push(`module ${m}`);
+  const nics = Array.isArray(g.nics) ? g.nics : [];
+  nics.forEach((n, k) => {
+    for (const a of n.addresses) lines.push(`addr eth${k} ${a}`);
+  });
+  for (const r of g.routes) lines.push(`route ${r.dest} via ${r.via}`);
+  for (const k of Object.keys(g.sysctls).sort()) lines.push(`sysctl ${k} ${g.sysctls[k]}`);
+  return lines.join("\n") + "\n";
+}
+
+/** Shell lines that (re)apply the addresses of NIC `index` in a running guest. */
+export function nicAddressCommands(index: number, nic: NicInputs, flush: boolean): string[] {
+  const dev = `eth${index}`;
+  const out = flush ? [`ip addr flush dev ${dev}`] : [];
+  for (const a of nic.addresses) out.push(`ip addr add ${a} dev ${dev}`);
+  if (nic.addresses.length > 0) out.push(`ip link set ${dev} up`);
+  return out;
+}
+
+export interface MconsoleReply {
+  ok: boolean;
+  text: string;
+}
+
+/** One uml_mconsole command against a socket path. Never throws for an ERR reply. */
+export async function mconsole(socket: string, words: string[], timeoutMs = 15_000): Promise<MconsoleReply> {
+  const r = await host.run("uml_mconsole", [socket, ...words], { allowFailure: true, timeoutMs });
+  const out = r.stdout.trim();
+  return { ok: r.code === 0 && out.startsWith("OK"), text: out.replace(/^(OK|ERR)\s*/, "") || r.stderr.trim() };
+}
+
+/**
+ * Run shell lines on the guest's console (the contract's console shell reads con0, which
+ * is our FIFO) and wait until they finished: the last line touches a marker in the
+ * guest folder through hostfs. Output lands in the console log.
+ */
+export async function consoleExec(labDir: string, guest: string, lines: string[], timeoutMs = 20_000): Promise<void> {
+  const p = naming.guestPaths(labDir, guest);
+  const nonce = crypto.randomBytes(6).toString("hex");
+  const marker = `${p.state}/exec.${nonce}`;
+  const script = [...lines.map((l) => `${l} 2>&1`), `echo done > /umlab/state/exec.${nonce}`].join("\n") + "\n";
+  const fd = fs.openSync(p.consoleIn, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+  try {
+    fs.writeSync(fd, script);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const done = await host.waitFor(() => fs.existsSync(marker), timeoutMs, 100);
+  fs.rmSync(marker, { force: true });
+  if (!done)
+    throw new Error(
+      `guest ${guest} did not run console commands within ${timeoutMs} ms (does its init keep a shell on con0?)\n` +
+        `--- console log (tail) ---\n${fileTail(p.consoleLog)}`,
+    );
+}
+
+export function fileTail(file: string, n = 20): string {
+  try {
+    return host.lastLines(fs.readFileSync(file, "utf8"), n);
+  } catch {
+    return "(none)";
+  }
+}

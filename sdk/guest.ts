@@ -1,0 +1,118 @@
+import * as pulumi from "@pulumi/pulumi";
+import { guestProvider } from "../provider/guest";
+import { schemas } from "../provider/schemas";
+import type { Lab } from "./lab";
+import { CowDisk } from "./cowdisk";
+import type { Switch } from "./switch";
+import { preflight } from "./validate";
+
+export interface NicArgs {
+  /** The switch this NIC plugs into. Moving it to another switch is an in-place change. */
+  switch: Switch;
+  /** Default: a stable MAC derived from project, stack, guest name and NIC index. */
+  mac?: string;
+  /** Addresses with prefix, e.g. ["10.0.0.1/24"]. An interface with an address is brought up. */
+  addresses?: pulumi.Input<string>[];
+}
+
+/** A plain disk image (used as is) or a COW disk over a backing image. */
+export type DiskArgs = CowDisk | { path: pulumi.Input<string>; backing?: pulumi.Input<string> };
+
+export interface RouteArgs {
+  /** "default" or a prefix like "10.1.0.0/16". */
+  dest: string;
+  via: string;
+}
+
+export interface GuestArgs {
+  lab: Lab;
+  /** Name on the host (umid, guest folder); default: the resource name. */
+  name?: string;
+  /** Root filesystem first (ubd0), then further disks (ubd1, ...). Changing them reboots (replace). */
+  disks: DiskArgs[];
+  /** ethN is nics[N]. Adding, removing or moving NICs happens in the running guest. */
+  nics?: NicArgs[];
+  /** Guest memory (`mem=`), default "64M" (32M panics this kernel). Changing it reboots (replace). */
+  memory?: string;
+  /** Guest kernel, default /usr/bin/linux.uml. */
+  kernel?: string;
+  /** Default: the guest's name. */
+  hostname?: string;
+  routes?: RouteArgs[];
+  /** e.g. { "net.ipv4.ip_forward": "1" } */
+  sysctls?: Record<string, string>;
+  /** Kernel modules to load at boot (the image must carry them). */
+  modules?: string[];
+  /** Guest path → content, copied onto the guest's / at boot. */
+  files?: Record<string, string>;
+  /** A `sh` script run after the network is configured; output in `state/startup.log`. */
+  startup?: string;
+  /** Serial lines: serial[N] is `sslN=` ("pts", "null", "port:N", "tty:/dev/..."). */
+  serial?: string[];
+  /** Extra kernel command-line words. */
+  kernelArgs?: string[];
+  /** How long `create` waits for `state/ready` (default 120 s). */
+  readyTimeoutSeconds?: number;
+}
+
+/** A User Mode Linux guest of the lab. */
+export class Guest extends pulumi.dynamic.Resource {
+  declare readonly name: pulumi.Output<string>;
+  declare readonly pid: pulumi.Output<number>;
+  /** The guest kernel's boot id: unchanged by in-place updates. */
+  declare readonly bootId: pulumi.Output<string>;
+  /** `uml_mconsole <mconsole> <command>` (halt, proc <file>, config ethN=..., ...). */
+  declare readonly mconsole: pulumi.Output<string>;
+  declare readonly consoleLog: pulumi.Output<string>;
+  /** The host side of the guest contract (config, files/, startup, state/). */
+  declare readonly guestDir: pulumi.Output<string>;
+
+  constructor(name: string, args: GuestArgs, opts?: pulumi.CustomResourceOptions) {
+    const guestName = args.name ?? name;
+    const inputs = {
+      labDir: args.lab.dir,
+      name: guestName,
+      kernel: args.kernel ?? "/usr/bin/linux.uml",
+      memory: args.memory ?? "64M",
+      disks: args.disks.map((d) =>
+        d instanceof CowDisk ? { path: d.path, backing: d.backing } : { path: d.path, backing: d.backing },
+      ),
+      nics: (args.nics ?? []).map((n, i) => ({
+        engine: n.switch.engine,
+        control: n.switch.control,
+        // A new switch process (restart or replace) shows as an in-place re-plug of this NIC.
+        switchInstance: n.switch.instance,
+        mac: n.mac ?? args.lab.mac(guestName, i),
+        addresses: n.addresses ?? [],
+      })),
+      hostname: args.hostname,
+      routes: args.routes ?? [],
+      sysctls: args.sysctls ?? {},
+      modules: args.modules ?? [],
+      files: args.files ?? {},
+      startup: args.startup,
+      serial: args.serial ?? [],
+      kernelArgs: args.kernelArgs ?? [],
+      readyTimeoutSeconds: args.readyTimeoutSeconds ?? 120,
+    };
+    preflight("Guest", name, schemas().guest, inputs);
+    const cowDisks = args.disks.filter((d): d is CowDisk => d instanceof CowDisk);
+    const o = args.lab.resourceOptions(opts);
+    super(
+      guestProvider,
+      name,
+      {
+        ...inputs,
+        pid: undefined,
+        instance: undefined,
+        bootId: undefined,
+        mconsole: undefined,
+        consoleLog: undefined,
+        guestDir: undefined,
+      },
+      { ...o, dependsOn: [...(o.dependsOn as pulumi.Resource[]), ...cowDisks] },
+      "umlab",
+      "Guest",
+    );
+  }
+}
