@@ -15,7 +15,8 @@ die() {
 T0=$(date +%s)
 
 # 1. Debian packages the labs drive (host tools) and the image builders use.
-PACKAGES=(user-mode-linux uml-utilities vde2 socat tcpdump mmdebstrap busybox-static e2fsprogs iproute2 kmod)
+# (UMLAB_DEBIAN_PACKAGES replaces the list; `setup.sh packages` stops after this step.)
+read -r -a PACKAGES <<<"${UMLAB_DEBIAN_PACKAGES:-user-mode-linux uml-utilities vde2 socat tcpdump mmdebstrap busybox-static e2fsprogs iproute2 kmod}"
 missing=()
 for p in "${PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then missing+=("$p"); fi
@@ -36,6 +37,8 @@ Fix: sudo apt-get update && sudo apt-get install -y ${missing[*]}   (then run np
     die "could not install Debian packages: ${missing[*]} (see the apt-get lines above)."
   fi
 fi
+
+[ "${1:-}" = packages ] && exit 0
 
 # 2. Node.js and the npm dependencies, exactly as locked.
 command -v node >/dev/null || die "Node.js is not installed. Fix: install Node.js 20.20+ (or 22/24) and run npm run setup again."

@@ -25,20 +25,29 @@ die() {
   exit 1
 }
 
+# UMLAB_GO names the go binary to use (and only that one).
 find_go() {
+  if [ -n "${UMLAB_GO:-}" ]; then
+    if [ -x "$UMLAB_GO" ]; then echo "$UMLAB_GO"; return; fi
+    return 1
+  fi
   if command -v go >/dev/null 2>&1; then command -v go; return; fi
   if [ -x /usr/local/go/bin/go ]; then echo /usr/local/go/bin/go; return; fi
   return 1
 }
 
-# The key changes whenever anything that goes into the toolchain changes.
+# Two cache keys: the CLI (slow to build) changes only with its version, the Go module
+# graph and the Go version; the small pieces (language host, plugins) with their sources.
+go_version() { if GO="$(find_go)"; then "$GO" env GOVERSION; else echo nogo; fi; }
+cli_key() {
+  { echo "$PULUMI_VERSION $(go_version)"; cat "$ROOT/toolchain/go.mod" "$ROOT/toolchain/go.sum"; } |
+    sha256sum | cut -c1-12
+}
 toolchain_key() {
-  local go_version="nogo"
-  if GO="$(find_go)"; then go_version="$("$GO" env GOVERSION)"; fi
   {
-    echo "$PULUMI_VERSION $COMMAND_VERSION $go_version"
-    cat "$ROOT/toolchain/go.mod" "$ROOT/toolchain/go.sum" "$ROOT/toolchain/langhost/main.go" \
-      "$ROOT/toolchain/command-plugin/pulumi-resource-command.js" "$ROOT/scripts/toolchain.sh"
+    echo "$PULUMI_VERSION $COMMAND_VERSION $(go_version) $(cli_key)"
+    cat "$ROOT/toolchain/langhost/main.go" "$ROOT/toolchain/command-plugin/pulumi-resource-command.js" \
+      "$ROOT/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs" 2>/dev/null
   } | sha256sum | cut -c1-12
 }
 
@@ -51,7 +60,8 @@ system_pulumi() {
   [ "$v" = "v$PULUMI_VERSION" ] && echo "$p"
 }
 
-DIR="$CACHE/toolchain/pulumi-$PULUMI_VERSION-$(toolchain_key)"
+DIR="$CACHE/toolchain/umlab-$PULUMI_VERSION-$(toolchain_key)"
+CLI="$CACHE/toolchain/pulumi-cli-$PULUMI_VERSION-$(cli_key)/pulumi"
 
 cmd="${1:-ensure}"
 if [ "$cmd" = "path" ]; then
@@ -85,7 +95,7 @@ build() { # build <output> <package> <ldflags>
   if ! (cd "$ROOT/toolchain" && GOFLAGS=-mod=readonly "$GO" build -trimpath -o "$1" -ldflags "$3" "$2") >"$log" 2>&1; then
     echo "--- last lines of the Go build ---" >&2
     tail -n 25 "$log" >&2
-    if grep -qE "proxy|dial tcp|lookup|403|404|410|verifying|checksum|no such host|timeout" "$log"; then
+    if grep -qE "GOPROXY|proxy|dial tcp|lookup|403|404|410|verifying|checksum|no such host|timeout" "$log"; then
       die "a Go module could not be downloaded while building $2.
 The Go module proxy ($("$GO" env GOPROXY)) must be reachable. Check the network or GOPROXY, then run npm run setup again.
 Nothing was installed; the cached toolchain path is untouched."
@@ -98,11 +108,19 @@ if SYS="$(system_pulumi)"; then
   say "using the pulumi v$PULUMI_VERSION on PATH ($SYS)"
   ln -s "$SYS" "$TMP/bin/pulumi"
 else
-  say "building the Pulumi CLI v$PULUMI_VERSION from Go modules (once per user; a few minutes on 2 cores)..."
-  t0=$(date +%s)
-  build "$TMP/bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
-    "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION"
-  say "built the CLI in $(($(date +%s) - t0)) s"
+  if [ ! -x "$CLI" ]; then
+    say "building the Pulumi CLI v$PULUMI_VERSION from Go modules (once per user; a few minutes on 2 cores)..."
+    t0=$(date +%s)
+    mkdir -p "$TMP/cli"
+    build "$TMP/cli/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
+      "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION"
+    "$TMP/cli/pulumi" version >/dev/null 2>&1 || die "the built pulumi does not run. Nothing was installed."
+    if ! mv -T "$TMP/cli" "$(dirname "$CLI")" 2>/dev/null; then
+      [ -x "$CLI" ] || die "could not install the Pulumi CLI at $(dirname "$CLI")"
+    fi
+    say "built the CLI in $(($(date +%s) - t0)) s"
+  fi
+  ln -s "$CLI" "$TMP/bin/pulumi"
 fi
 say "building the Node.js language host..."
 build "$TMP/bin/pulumi-language-nodejs" ./langhost "-s -w -X main.Version=$PULUMI_VERSION"
