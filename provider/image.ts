@@ -53,63 +53,81 @@ const PACKAGE_RE = /^[a-z0-9][a-z0-9+.-]*$/;
 const SUITE_RE = /^[a-z][a-z0-9-]*$/;
 const MODULE_RE = /^[A-Za-z0-9_-]+$/;
 
-export const imageArgsSchema = z
-  .object({
-    preset: z
-      .enum(["busybox", "debian"], { error: 'must be "busybox" or "debian" (or give `dir` or `tarball`)' })
-      .optional(),
-    dir: z.string().optional(),
-    tarball: z.string().optional(),
-    suite: z.string().regex(SUITE_RE, "must be a Debian suite or codename such as bookworm").optional(),
-    packages: z.array(z.string().regex(PACKAGE_RE, "must be a Debian package name such as frr")).optional(),
-    mirror: z
-      .string()
-      .regex(/^https?:\/\/\S+$/, "must be an http(s) URL of a Debian archive")
-      .optional(),
-    modules: z
-      .array(z.string().regex(MODULE_RE, "must be a kernel module name such as sch_netem"))
-      .optional(),
-    sizeMb: z.number().int().min(8, "must be at least 8").max(262144).optional(),
-    cacheDir: z.string().optional(),
-  })
-  .strict()
-  .superRefine((a, ctx) => {
-    const sources = (["preset", "dir", "tarball"] as const).filter((k) => a[k] !== undefined);
-    if (sources.length > 1) {
-      ctx.addIssue({
-        code: "custom",
-        path: [sources[1]],
-        message: `give only one of preset, dir, tarball (got ${sources.join(", ")})`,
-      });
-    }
-    const debian = a.preset === "debian";
-    for (const k of ["suite", "packages", "mirror"] as const) {
-      if (a[k] !== undefined && !debian) {
-        ctx.addIssue({ code: "custom", path: [k], message: `only applies to preset "debian"` });
-      }
-    }
-    if (a.modules !== undefined && debian) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["modules"],
-        message: `a Debian image carries every module already; remove it`,
-      });
-    }
-    for (const k of ["dir", "tarball", "cacheDir"] as const) {
-      const v = a[k];
-      if (v !== undefined && !path.isAbsolute(v)) {
-        ctx.addIssue({ code: "custom", path: [k], message: `must be an absolute path (got "${v}")` });
-      }
-    }
-    if (a.dir !== undefined && path.isAbsolute(a.dir) && !isDirectory(a.dir)) {
-      ctx.addIssue({ code: "custom", path: ["dir"], message: `"${a.dir}" is not a directory` });
-    }
-    if (a.tarball !== undefined && path.isAbsolute(a.tarball) && !isFile(a.tarball)) {
-      ctx.addIssue({ code: "custom", path: ["tarball"], message: `"${a.tarball}" is not a file` });
-    }
-  });
+/** The Image argument names, in the order errors list them. */
+export const IMAGE_ARG_KEYS = [
+  "preset",
+  "dir",
+  "tarball",
+  "suite",
+  "packages",
+  "mirror",
+  "modules",
+  "sizeMb",
+  "cacheDir",
+];
 
-export type ImageArgsInput = z.infer<typeof imageArgsSchema>;
+// A function, not a module-level schema object: the dynamic provider is serialized by value,
+// and Pulumi's closure serializer cannot capture zod's schema objects (it can capture the
+// zod module itself, as require("zod")).
+export function imageArgsSchema() {
+  return z
+    .object({
+      preset: z
+        .enum(["busybox", "debian"], { error: 'must be "busybox" or "debian" (or give `dir` or `tarball`)' })
+        .optional(),
+      dir: z.string().optional(),
+      tarball: z.string().optional(),
+      suite: z.string().regex(SUITE_RE, "must be a Debian suite or codename such as bookworm").optional(),
+      packages: z.array(z.string().regex(PACKAGE_RE, "must be a Debian package name such as frr")).optional(),
+      mirror: z
+        .string()
+        .regex(/^https?:\/\/\S+$/, "must be an http(s) URL of a Debian archive")
+        .optional(),
+      modules: z
+        .array(z.string().regex(MODULE_RE, "must be a kernel module name such as sch_netem"))
+        .optional(),
+      sizeMb: z.number().int().min(8, "must be at least 8").max(262144).optional(),
+      cacheDir: z.string().optional(),
+    })
+    .strict()
+    .superRefine((a, ctx) => {
+      const sources = (["preset", "dir", "tarball"] as const).filter((k) => a[k] !== undefined);
+      if (sources.length > 1) {
+        ctx.addIssue({
+          code: "custom",
+          path: [sources[1]],
+          message: `give only one of preset, dir, tarball (got ${sources.join(", ")})`,
+        });
+      }
+      const debian = a.preset === "debian";
+      for (const k of ["suite", "packages", "mirror"] as const) {
+        if (a[k] !== undefined && !debian) {
+          ctx.addIssue({ code: "custom", path: [k], message: `only applies to preset "debian"` });
+        }
+      }
+      if (a.modules !== undefined && debian) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["modules"],
+          message: `a Debian image carries every module already; remove it`,
+        });
+      }
+      for (const k of ["dir", "tarball", "cacheDir"] as const) {
+        const v = a[k];
+        if (v !== undefined && !path.isAbsolute(v)) {
+          ctx.addIssue({ code: "custom", path: [k], message: `must be an absolute path (got "${v}")` });
+        }
+      }
+      if (a.dir !== undefined && path.isAbsolute(a.dir) && !isDirectory(a.dir)) {
+        ctx.addIssue({ code: "custom", path: ["dir"], message: `"${a.dir}" is not a directory` });
+      }
+      if (a.tarball !== undefined && path.isAbsolute(a.tarball) && !isFile(a.tarball)) {
+        ctx.addIssue({ code: "custom", path: ["tarball"], message: `"${a.tarball}" is not a file` });
+      }
+    });
+}
+
+export type ImageArgsInput = z.infer<ReturnType<typeof imageArgsSchema>>;
 
 export interface ValidationFailure {
   property: string;
@@ -138,7 +156,7 @@ export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 /** Only the fields of the args (no outputs, no provider key), unknown values dropped. */
 export function pickImageArgs(raw: Record<string, any>): Record<string, any> {
   const out: Record<string, any> = {};
-  for (const k of Object.keys(imageArgsSchema.shape)) {
+  for (const k of IMAGE_ARG_KEYS) {
     const v = raw[k];
     if (v === undefined || v === null || v === UNKNOWN) continue;
     if (Array.isArray(v) && v.includes(UNKNOWN)) continue;
@@ -149,13 +167,13 @@ export function pickImageArgs(raw: Record<string, any>): Record<string, any> {
 
 /** Validate Image args. Returns the failures, one per field, each naming the field. */
 export function validateImageArgs(raw: Record<string, any>): ValidationFailure[] {
-  const known = new Set([...Object.keys(imageArgsSchema.shape), ...IMAGE_OUTPUT_KEYS]);
+  const known = new Set([...IMAGE_ARG_KEYS, ...IMAGE_OUTPUT_KEYS]);
   const unknown = Object.keys(raw).filter((k) => !known.has(k) && !k.startsWith("__"));
   const failures = unknown.map((k) => ({
     property: k,
-    reason: `${k}: unknown field (Image takes ${Object.keys(imageArgsSchema.shape).join(", ")})`,
+    reason: `${k}: unknown field (Image takes ${IMAGE_ARG_KEYS.join(", ")})`,
   }));
-  const r = imageArgsSchema.safeParse(pickImageArgs(raw));
+  const r = imageArgsSchema().safeParse(pickImageArgs(raw));
   if (r.success) return failures;
   return failures.concat(
     r.error.issues.map((i) => {
@@ -378,7 +396,7 @@ export function autoSizeMb(usedKiB: number): number {
 
 /** The input fields whose change replaces the image (all of them, plus the derived key). */
 export function diffImageInputs(olds: Record<string, any>, news: Record<string, any>): string[] {
-  const fields = [...Object.keys(imageArgsSchema.shape), "key"];
+  const fields = [...IMAGE_ARG_KEYS, "key"];
   const norm = (v: any) => (v === null ? undefined : v);
   return fields.filter((f) => JSON.stringify(norm(olds[f])) !== JSON.stringify(norm(news[f])));
 }
@@ -503,7 +521,7 @@ export function hostDebianDefaults(): { hostSuite?: string; hostMirror?: string 
 export function resolveSpec(args: Record<string, any>, resource = "image"): ImageSpec {
   const failures = validateImageArgs(args);
   if (failures.length) throw new Error(formatFailures(resource, failures));
-  const parsed = imageArgsSchema.parse(pickImageArgs(args));
+  const parsed = imageArgsSchema().parse(pickImageArgs(args));
   return normalizeSpec(parsed, { env: process.env, homedir: os.homedir(), ...hostDebianDefaults() });
 }
 
@@ -832,7 +850,7 @@ export const imageProvider: pulumi.dynamic.ResourceProvider = {
     if (failures.length) return { inputs: news, failures };
     const args = pickImageArgs(news);
     // Unknown inputs (preview): the key is decided at create time.
-    const anyUnknown = Object.keys(imageArgsSchema.shape).some((k) => news[k] === UNKNOWN);
+    const anyUnknown = IMAGE_ARG_KEYS.some((k) => news[k] === UNKNOWN);
     if (anyUnknown) return { inputs: { ...args } };
     try {
       const spec = resolveSpec(args);
