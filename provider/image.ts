@@ -527,6 +527,7 @@ export function resolveSpec(args: Record<string, any>, resource = "image"): Imag
 
 async function hostFacts(spec: ImageSpec): Promise<HostFacts> {
   const facts: HostFacts = { kernelVersion: await hostKernelVersion(), initSha256: sha256Text(INIT_SCRIPT) };
+  if (spec.modules.length) moduleFiles(spec.modules, facts.kernelVersion); // unknown names fail here, in check
   if (spec.kind === "dir") facts.sourceHash = hashDirectory(spec.source!);
   if (spec.kind === "tarball") facts.sourceHash = await sha256File(spec.source!);
   return facts;
@@ -609,19 +610,24 @@ async function populateBusybox(root: string, spec: ImageSpec, kver: string): Pro
   await copyModules(root, spec.modules, kver);
 }
 
-/** Copy the named modules (with dependencies) and a matching modules.dep into the image. */
-async function copyModules(root: string, names: string[], kver: string): Promise<void> {
-  if (!names.length) return;
+/** The module files (with dependencies) for `names`; an unknown name is an error naming `modules`. */
+function moduleFiles(names: string[], kver: string): string[] {
   const src = path.join(UML_MODULES_ROOT, kver);
-  const depText = fs.readFileSync(path.join(src, "modules.dep"), "utf8");
-  let files: string[];
   try {
-    files = moduleClosure(parseModulesDep(depText), names);
+    return moduleClosure(parseModulesDep(fs.readFileSync(path.join(src, "modules.dep"), "utf8")), names);
   } catch (e) {
     throw new Error(
       `modules: ${(e as Error).message} (see ${src}/modules.dep for the names this kernel has)`,
     );
   }
+}
+
+/** Copy the named modules (with dependencies) and a matching modules.dep into the image. */
+async function copyModules(root: string, names: string[], kver: string): Promise<void> {
+  if (!names.length) return;
+  const src = path.join(UML_MODULES_ROOT, kver);
+  const depText = fs.readFileSync(path.join(src, "modules.dep"), "utf8");
+  const files = moduleFiles(names, kver);
   const dst = path.join(root, "lib/modules", kver);
   for (const f of files) {
     fs.mkdirSync(path.dirname(path.join(dst, f)), { recursive: true });
@@ -633,7 +639,12 @@ async function copyModules(root: string, names: string[], kver: string): Promise
   }
 }
 
+function secondsSince(t0: number): string {
+  return ((Date.now() - t0) / 1000).toFixed(1);
+}
+
 async function populateDebian(root: string, spec: ImageSpec, kver: string, log: ImageLog): Promise<void> {
+  const started = Date.now();
   const args = [
     "--variant=minbase",
     `--include=${spec.packages.join(",")}`,
@@ -662,7 +673,7 @@ async function populateDebian(root: string, spec: ImageSpec, kver: string, log: 
     throw toolFailure(explainDebianFailure(spec, e instanceof HostToolError ? e.tail : String(e)), e);
   }
   // Every module of the host UML kernel, so netem, dummy, softdog, nfsd... load.
-  log(`copying the UML kernel modules ${kver}`);
+  log(`mmdebstrap done after ${secondsSince(started)} s; copying the UML kernel modules ${kver}`);
   fs.mkdirSync(path.join(root, "lib/modules"), { recursive: true });
   await run("cp", ["-a", path.join(UML_MODULES_ROOT, kver), path.join(root, "lib/modules", kver)]);
 }
@@ -769,6 +780,7 @@ export async function buildImage(spec: ImageSpec, log: ImageLog = () => {}): Pro
         : `mke2fs failed building the ${spec.kind} image`;
       throw toolFailure(hint, e);
     }
+    log(`mke2fs done after ${secondsSince(started)} s`);
     fs.chmodSync(tmpImage, 0o444);
     try {
       fs.linkSync(tmpImage, finalPath);
@@ -858,7 +870,12 @@ export const imageProvider: pulumi.dynamic.ResourceProvider = {
       // The key makes a changed dir/tarball content or builder a diff even with equal args.
       return { inputs: { ...args, key } };
     } catch (e) {
-      return { inputs: news, failures: [{ property: "preset", reason: (e as Error).message }] };
+      const message = (e as Error).message;
+      const field = /^(\w+):/.exec(message)?.[1];
+      return {
+        inputs: news,
+        failures: [{ property: field && IMAGE_ARG_KEYS.includes(field) ? field : "preset", reason: message }],
+      };
     }
   },
 
