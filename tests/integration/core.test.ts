@@ -79,6 +79,18 @@ function uptime(g: GuestInfo): number {
 
 const ADDR = ["10.0.0.1", "10.0.0.2", "10.0.0.3"];
 
+/**
+ * Ping from a guest now: the command goes to the guest's console shell (the console FIFO the
+ * Guest resource gives con0) and the exit code comes back through the guest folder.
+ */
+async function pingNow(g: GuestInfo, target: string): Promise<boolean> {
+  const tag = `reping-${target}-${Date.now()}`;
+  const result = path.join(g.guestDir, "state", tag);
+  fs.appendFileSync(path.join(g.guestDir, "console.in"), `ping -c 2 -W 2 ${target} >/dev/null 2>&1; echo $? > /umlab/state/${tag}\n`);
+  const done = await waitFor(() => fs.existsSync(result) && fs.readFileSync(result, "utf8").trim() !== "", 30_000, 100);
+  return !!done && fs.readFileSync(result, "utf8").trim() === "0";
+}
+
 describe("core lab: Switch, CowDisk, Guest and Lab on real UML", () => {
   let scratch: string;
   let runtime: string;
@@ -196,5 +208,46 @@ describe("core lab: Switch, CowDisk, Guest and Lab on real UML", () => {
 
     // The shared backing image was only ever read.
     expect(await sha256File(backing)).toBe(backingSha);
+  });
+
+  test("a replaced or restarted switch re-plugs its guests' NICs in place: no guest reboots, traffic flows again", async () => {
+    const c = await upStack("c");
+    for (const [k, g] of c.guests.entries()) expect(await pingsDone(g, ADDR.filter((_, j) => j !== k))).toBe(true);
+
+    // uml_switch -> vde_switch: the switches are replaced (delete first: same names), the
+    // guests only see their NICs re-plugged.
+    await c.t.stack.setConfig("engine", { value: "vde" });
+    const preview = await c.t.stack.preview({ diff: true });
+    expect(preview.changeSummary).toEqual({ same: expect.any(Number), replace: 2, update: 3 });
+    expect(preview.stdout).not.toMatch(/Guest[^\n]*replace/);
+    const up = await c.t.stack.up();
+    expect(up.summary.resourceChanges).toEqual({ same: expect.any(Number), replace: 2, update: 3 });
+    const after = up.outputs.guestInfo.value as GuestInfo[];
+    for (const [k, g] of c.guests.entries()) {
+      expect(after[k].pid).toBe(g.pid);
+      expect(mconsole(g.mconsole, "proc", "sys/kernel/random/boot_id").text).toBe(g.bootId);
+    }
+    expect(await pingNow(c.guests[0], "10.0.0.3")).toBe(true);
+    expect(await pingNow(c.guests[1], "10.0.0.1")).toBe(true);
+
+    // kill -9 the switch: refresh notices, up restarts it and re-plugs the guests.
+    const sw0 = (up.outputs.switches.value as Record<string, { pid: number }>).sw0.pid;
+    process.kill(sw0, "SIGKILL");
+    await waitFor(() => !processAlive(sw0), 10_000);
+    const refresh = await c.t.stack.refresh();
+    expect(refresh.summary.resourceChanges).toMatchObject({ delete: 1 });
+    const again = await c.t.stack.preview();
+    expect(again.changeSummary).toEqual({ same: expect.any(Number), create: 1, update: 3 });
+    await c.t.stack.up();
+    expect(await pingNow(c.guests[2], "10.0.0.2")).toBe(true);
+    for (const g of c.guests) expect(mconsole(g.mconsole, "proc", "sys/kernel/random/boot_id").text).toBe(g.bootId);
+
+    // A guest whose mconsole socket is gone (as when it is stuck rebooting) is still
+    // stopped by destroy: its process group is signalled.
+    fs.rmSync(c.guests[0].mconsole);
+    await c.t.stack.destroy();
+    expect(processAlive(c.guests[0].pid)).toBe(false);
+    expect(fs.existsSync(c.labDir)).toBe(false);
+    expect(processesMentioning(c.labDir)).toEqual([]);
   });
 });
