@@ -82,7 +82,9 @@ async function plainScriptUp(dir: string, backing: string): Promise<number> {
       const sock = path.join(dir, "uml", `g${i}`, "mconsole");
       if (fs.existsSync(sock)) await run("uml_mconsole", [sock, "halt"], { allowFailure: true });
     }
-    const pids = fs.existsSync(pidFile) ? fs.readFileSync(pidFile, "utf8").trim().split("\n").map(Number) : [];
+    const pids = fs.existsSync(pidFile)
+      ? fs.readFileSync(pidFile, "utf8").trim().split("\n").map(Number)
+      : [];
     for (const pid of pids) signalGroup(pid, "SIGKILL"); // each was started with setsid: its own group
     await waitFor(() => pids.every((p) => !processAlive(p)), 10_000);
   }
@@ -101,7 +103,10 @@ export async function benchCore(): Promise<BenchResult[]> {
   };
   fs.mkdirSync(path.join(scratch, "state"));
   const figures: BenchResult[] = [];
-  const stack = await LocalWorkspace.createOrSelectStack({ stackName: "bench", workDir }, { envVars: env }).catch((e) => {
+  const stack = await LocalWorkspace.createOrSelectStack(
+    { stackName: "bench", workDir },
+    { envVars: env },
+  ).catch((e) => {
     fs.rmSync(scratch, { recursive: true, force: true });
     fs.rmSync(runtime, { recursive: true, force: true });
     throw e;

@@ -36,7 +36,8 @@ export const cowDiskProvider: pulumi.dynamic.ResourceProvider = {
   async create(inputs: any) {
     const i = inputs as CowDiskInputs;
     const st = fs.statSync(i.backing, { throwIfNoEntry: false });
-    if (!st || !st.isFile()) throw new Error(`CowDisk ${i.name}: backing file ${i.backing} is not a regular file`);
+    if (!st || !st.isFile())
+      throw new Error(`CowDisk ${i.name}: backing file ${i.backing} is not a regular file`);
     const path = naming.cowPath(i.labDir, i.name);
     fs.mkdirSync(naming.labPaths(i.labDir).disksDir, { recursive: true, mode: 0o700 });
     fs.rmSync(path, { force: true });

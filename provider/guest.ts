@@ -7,7 +7,15 @@ import type * as pulumi from "@pulumi/pulumi";
 import * as host from "./hosttools";
 import * as naming from "./naming";
 import * as uml from "./uml";
-import { schemas, validate, socketPathFailures, GuestInputs, NicInputs, CheckFailure, UNKNOWN } from "./schemas";
+import {
+  schemas,
+  validate,
+  socketPathFailures,
+  GuestInputs,
+  NicInputs,
+  CheckFailure,
+  UNKNOWN,
+} from "./schemas";
 
 export interface GuestOutputs extends GuestInputs {
   pid: number;
@@ -71,7 +79,12 @@ export function planNics(olds: NicInputs[], news: NicInputs[]): NicOp[] {
   for (let i = 0; i < Math.min(olds.length, news.length); i++) {
     const o = olds[i];
     const n = news[i];
-    if (o.engine !== n.engine || o.control !== n.control || o.switchInstance !== n.switchInstance || o.mac !== n.mac)
+    if (
+      o.engine !== n.engine ||
+      o.control !== n.control ||
+      o.switchInstance !== n.switchInstance ||
+      o.mac !== n.mac
+    )
       ops.push({ kind: "replug", index: i });
     else if (canonical(o.addresses) !== canonical(n.addresses)) ops.push({ kind: "readdress", index: i });
   }
@@ -105,7 +118,12 @@ export function planGuest(olds: GuestInputs, news: GuestInputs): GuestPlan {
 export function checkGuest(news: any): { inputs: any; failures?: CheckFailure[] } {
   const r = validate(schemas().guest, news);
   if (!r.ok) return { inputs: news, failures: r.failures };
-  const f = socketPathFailures(r.value.labDir, [r.value.name], naming.longestSocketPath, naming.MAX_SOCKET_PATH);
+  const f = socketPathFailures(
+    r.value.labDir,
+    [r.value.name],
+    naming.longestSocketPath,
+    naming.MAX_SOCKET_PATH,
+  );
   return f.length ? { inputs: news, failures: f } : { inputs: r.value };
 }
 
@@ -148,7 +166,8 @@ async function removeNic(o: GuestOutputs, index: number): Promise<void> {
     await uml.consoleExec(o.labDir, o.name, [`ip link set eth${index} down`]);
     r = await uml.mconsole(o.mconsole, ["remove", `eth${index}`]);
   }
-  if (!r.ok && !/not found|no such/i.test(r.text)) throw new Error(`guest ${o.name}: remove eth${index} failed: ${r.text}`);
+  if (!r.ok && !/not found|no such/i.test(r.text))
+    throw new Error(`guest ${o.name}: remove eth${index} failed: ${r.text}`);
 }
 
 async function plugNic(o: GuestOutputs, index: number, nic: NicInputs): Promise<void> {
@@ -198,7 +217,10 @@ export const guestProvider: pulumi.dynamic.ResourceProvider = {
     const consoleFd = fs.openSync(p.consoleIn, fs.constants.O_RDWR);
     let pid: number;
     try {
-      pid = host.spawnDetached(g.kernel, uml.guestArgs(g, g.labDir), { logFile: p.consoleLog, stdinFd: consoleFd });
+      pid = host.spawnDetached(g.kernel, uml.guestArgs(g, g.labDir), {
+        logFile: p.consoleLog,
+        stdinFd: consoleFd,
+      });
     } finally {
       fs.closeSync(consoleFd);
     }

@@ -20,7 +20,8 @@ function makeDirs(dir: string): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   fs.chmodSync(dir, 0o700);
   const p = naming.labPaths(dir);
-  for (const d of [p.umlDir, p.guestsDir, p.switchesDir, p.disksDir]) fs.mkdirSync(d, { recursive: true, mode: 0o700 });
+  for (const d of [p.umlDir, p.guestsDir, p.switchesDir, p.disksDir])
+    fs.mkdirSync(d, { recursive: true, mode: 0o700 });
 }
 
 export const labRuntimeProvider: pulumi.dynamic.ResourceProvider = {

@@ -19,10 +19,13 @@ const NAME_RE = /^[a-z][a-z0-9-]{0,22}$/;
 const PATH_RE = /^\/[A-Za-z0-9._+/-]*$/;
 const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 const MEMORY_RE = /^([0-9]+)([KMG])$/;
-const IPV4 = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}";
+const IPV4 =
+  "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}";
 const IPV6 = "[0-9a-fA-F:]*:[0-9a-fA-F:.]*";
 const IP_RE = new RegExp(`^(${IPV4}|${IPV6})$`);
-const CIDR_RE = new RegExp(`^((${IPV4})/([0-9]|[12][0-9]|3[0-2])|(${IPV6})/([0-9]|[1-9][0-9]|1[01][0-9]|12[0-8]))$`);
+const CIDR_RE = new RegExp(
+  `^((${IPV4})/([0-9]|[12][0-9]|3[0-2])|(${IPV6})/([0-9]|[1-9][0-9]|1[01][0-9]|12[0-8]))$`,
+);
 
 /** Memory size in MiB, from "64M", "1G", "65536K". */
 export function memoryMiB(size: string): number {
@@ -38,7 +41,10 @@ export function schemas() {
   const orUnknown = <T extends z.ZodTypeAny>(s: T) => z.union([z.literal(UNKNOWN), s]);
   const name = z
     .string()
-    .regex(NAME_RE, "use 1-23 characters: lower-case letters, digits and '-', starting with a letter (e.g. \"r1\")");
+    .regex(
+      NAME_RE,
+      "use 1-23 characters: lower-case letters, digits and '-', starting with a letter (e.g. \"r1\")",
+    );
   const path = z
     .string()
     .regex(
@@ -119,14 +125,22 @@ export function schemas() {
       .optional(),
     routes: z.array(route).default([]),
     sysctls: z
-      .record(z.string().regex(/^[a-z0-9_]+(\.[a-z0-9_-]+)+$/, "use a dotted sysctl key (e.g. net.ipv4.ip_forward)"), word("sysctl value"))
+      .record(
+        z
+          .string()
+          .regex(/^[a-z0-9_]+(\.[a-z0-9_-]+)+$/, "use a dotted sysctl key (e.g. net.ipv4.ip_forward)"),
+        word("sysctl value"),
+      )
       .default({}),
     modules: z.array(z.string().regex(/^[A-Za-z0-9_-]+$/, "use a module name (e.g. dummy)")).default([]),
     files: z
       .record(
-        z.string().regex(/^\/[A-Za-z0-9._+/-]*$/, "use an absolute guest path").refine((p) => !p.split("/").includes(".."), {
-          message: "no '..' in guest paths",
-        }),
+        z
+          .string()
+          .regex(/^\/[A-Za-z0-9._+/-]*$/, "use an absolute guest path")
+          .refine((p) => !p.split("/").includes(".."), {
+            message: "no '..' in guest paths",
+          }),
         z.string(),
       )
       .default({}),
@@ -135,14 +149,32 @@ export function schemas() {
       .array(
         z
           .string()
-          .regex(/^(null|pts|pty|port:[0-9]+|fd:[0-9]+|tty:\/[A-Za-z0-9._/-]+)$/, 'use "pts", "null", "port:N", "fd:N" or "tty:/dev/..."'),
+          .regex(
+            /^(null|pts|pty|port:[0-9]+|fd:[0-9]+|tty:\/[A-Za-z0-9._/-]+)$/,
+            'use "pts", "null", "port:N", "fd:N" or "tty:/dev/..."',
+          ),
       )
       .default([]),
     kernelArgs: z.array(word("kernel argument")).default([]),
     readyTimeoutSeconds: z.number().int().positive().default(120),
   });
 
-  return { name, path, mac, memory, cidr, ip, engine, labRuntime, switch: sw, cowDisk, nic, route, disk, guest };
+  return {
+    name,
+    path,
+    mac,
+    memory,
+    cidr,
+    ip,
+    engine,
+    labRuntime,
+    switch: sw,
+    cowDisk,
+    nic,
+    route,
+    disk,
+    guest,
+  };
 }
 
 export type Schemas = ReturnType<typeof schemas>;
@@ -176,7 +208,12 @@ export function validate<T extends z.ZodTypeAny>(
 }
 
 /** The extra rule zod cannot see: socket paths must fit in sun_path. */
-export function socketPathFailures(labDir: string, names: string[], longest: (dir: string, n: string) => string, max: number): CheckFailure[] {
+export function socketPathFailures(
+  labDir: string,
+  names: string[],
+  longest: (dir: string, n: string) => string,
+  max: number,
+): CheckFailure[] {
   if (labDir === UNKNOWN) return [];
   const out: CheckFailure[] = [];
   for (const n of names) {

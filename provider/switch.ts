@@ -30,7 +30,10 @@ export function switchCommand(inputs: SwitchInputs): { cmd: string; args: string
   const p = naming.switchPaths(inputs.labDir, inputs.name, inputs.engine);
   if (inputs.engine === "vde") {
     // vde_switch in the foreground exits at EOF on stdin: run it as its own daemon.
-    return { cmd: "vde_switch", args: ["-s", p.control, "-d", "-p", p.pidFile, ...(inputs.hub ? ["-x"] : [])] };
+    return {
+      cmd: "vde_switch",
+      args: ["-s", p.control, "-d", "-p", p.pidFile, ...(inputs.hub ? ["-x"] : [])],
+    };
   }
   return { cmd: "uml_switch", args: ["-unix", p.control, ...(inputs.hub ? ["-hub"] : [])] };
 }
@@ -48,7 +51,12 @@ async function stopSwitch(props: SwitchOutputs): Promise<void> {
 export function checkSwitch(news: any): { inputs: any; failures?: CheckFailure[] } {
   const r = validate(schemas().switch, news);
   if (!r.ok) return { inputs: news, failures: r.failures };
-  const f = socketPathFailures(r.value.labDir, [r.value.name], naming.longestSocketPath, naming.MAX_SOCKET_PATH);
+  const f = socketPathFailures(
+    r.value.labDir,
+    [r.value.name],
+    naming.longestSocketPath,
+    naming.MAX_SOCKET_PATH,
+  );
   return f.length ? { inputs: news, failures: f } : { inputs: r.value };
 }
 
@@ -93,7 +101,11 @@ export const switchProvider: pulumi.dynamic.ResourceProvider = {
     const o = props as SwitchOutputs;
     // A switch that died (or whose pid now names another process) is gone: the next
     // `pulumi up` starts it again, and the guests re-plug their NICs.
-    if (!o.pid || host.processInstance(o.pid) !== o.instance || !fs.existsSync(naming.switchPaths(o.labDir, o.name, o.engine).socket))
+    if (
+      !o.pid ||
+      host.processInstance(o.pid) !== o.instance ||
+      !fs.existsSync(naming.switchPaths(o.labDir, o.name, o.engine).socket)
+    )
       return { id: "", props: {} };
     return { id, props };
   },

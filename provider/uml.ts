@@ -66,7 +66,10 @@ export interface MconsoleReply {
 export async function mconsole(socket: string, words: string[], timeoutMs = 15_000): Promise<MconsoleReply> {
   const r = await host.run("uml_mconsole", [socket, ...words], { allowFailure: true, timeoutMs });
   const out = r.stdout.trim();
-  return { ok: r.code === 0 && out.startsWith("OK"), text: out.replace(/^(OK|ERR)\s*/, "") || r.stderr.trim() };
+  return {
+    ok: r.code === 0 && out.startsWith("OK"),
+    text: out.replace(/^(OK|ERR)\s*/, "") || r.stderr.trim(),
+  };
 }
 
 /**
@@ -74,11 +77,17 @@ export async function mconsole(socket: string, words: string[], timeoutMs = 15_0
  * is our FIFO) and wait until they finished: the last line touches a marker in the
  * guest folder through hostfs. Output lands in the console log.
  */
-export async function consoleExec(labDir: string, guest: string, lines: string[], timeoutMs = 20_000): Promise<void> {
+export async function consoleExec(
+  labDir: string,
+  guest: string,
+  lines: string[],
+  timeoutMs = 20_000,
+): Promise<void> {
   const p = naming.guestPaths(labDir, guest);
   const nonce = crypto.randomBytes(6).toString("hex");
   const marker = `${p.state}/exec.${nonce}`;
-  const script = [...lines.map((l) => `${l} 2>&1`), `echo done > /umlab/state/exec.${nonce}`].join("\n") + "\n";
+  const script =
+    [...lines.map((l) => `${l} 2>&1`), `echo done > /umlab/state/exec.${nonce}`].join("\n") + "\n";
   const fd = fs.openSync(p.consoleIn, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
   try {
     fs.writeSync(fd, script);

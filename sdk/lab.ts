@@ -48,7 +48,8 @@ export class Lab extends pulumi.ComponentResource {
 
   /** Options for a resource of this lab: a child of it that waits for its runtime directory. */
   resourceOptions(opts: pulumi.CustomResourceOptions = {}): pulumi.CustomResourceOptions {
-    const deps = opts.dependsOn === undefined ? [] : Array.isArray(opts.dependsOn) ? opts.dependsOn : [opts.dependsOn];
+    const deps =
+      opts.dependsOn === undefined ? [] : Array.isArray(opts.dependsOn) ? opts.dependsOn : [opts.dependsOn];
     return { parent: this, ...opts, dependsOn: [this.runtime, ...(deps as pulumi.Input<pulumi.Resource>[])] };
   }
 }

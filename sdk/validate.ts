@@ -25,7 +25,12 @@ function at(v: unknown, path: string): unknown {
 }
 
 /** Throw an Error naming the resource, each bad property and its fix. */
-export function preflight(kind: string, name: string, schema: z.ZodTypeAny, inputs: Record<string, unknown>): void {
+export function preflight(
+  kind: string,
+  name: string,
+  schema: z.ZodTypeAny,
+  inputs: Record<string, unknown>,
+): void {
   const plain = known(inputs);
   const r = validate(schema, plain);
   if (r.ok) return;

@@ -26,8 +26,9 @@ const guests = [1, 2, 3].map((i) => {
 
 export const labDir = lab.dir;
 export const switchControl = sw.control;
-export const reach = pulumi.all(guests.map((g) => pulumi.all([g.name, g.mconsole, g.consoleLog, g.guestDir]))).apply(
-  (rows) =>
+export const reach = pulumi
+  .all(guests.map((g) => pulumi.all([g.name, g.mconsole, g.consoleLog, g.guestDir])))
+  .apply((rows) =>
     Object.fromEntries(
       rows.map(([name, mconsole, consoleLog, guestDir], k) => [
         name,
@@ -39,4 +40,4 @@ export const reach = pulumi.all(guests.map((g) => pulumi.all([g.name, g.mconsole
         },
       ]),
     ),
-);
+  );

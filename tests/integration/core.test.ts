@@ -28,7 +28,10 @@ function ensurePulumiOnPath(): void {
   if ((process.env.PATH ?? "").split(":").some(has)) return;
   let dir = "";
   try {
-    dir = child_process.execFileSync("bash", [path.join(REPO, "scripts/toolchain.sh"), "path"]).toString().trim();
+    dir = child_process
+      .execFileSync("bash", [path.join(REPO, "scripts/toolchain.sh"), "path"])
+      .toString()
+      .trim();
   } catch {
     /* not built */
   }
@@ -37,7 +40,10 @@ function ensurePulumiOnPath(): void {
 }
 
 function mconsole(socket: string, ...words: string[]): { ok: boolean; text: string } {
-  const r = child_process.spawnSync("uml_mconsole", [socket, ...words], { encoding: "utf8", timeout: 15_000 });
+  const r = child_process.spawnSync("uml_mconsole", [socket, ...words], {
+    encoding: "utf8",
+    timeout: 15_000,
+  });
   const out = (r.stdout ?? "").trim();
   return { ok: r.status === 0 && out.startsWith("OK"), text: out.replace(/^(OK|ERR)\s*/, "").trim() };
 }
@@ -86,8 +92,15 @@ const ADDR = ["10.0.0.1", "10.0.0.2", "10.0.0.3"];
 async function pingNow(g: GuestInfo, target: string): Promise<boolean> {
   const tag = `reping-${target}-${Date.now()}`;
   const result = path.join(g.guestDir, "state", tag);
-  fs.appendFileSync(path.join(g.guestDir, "console.in"), `ping -c 2 -W 2 ${target} >/dev/null 2>&1; echo $? > /umlab/state/${tag}\n`);
-  const done = await waitFor(() => fs.existsSync(result) && fs.readFileSync(result, "utf8").trim() !== "", 30_000, 100);
+  fs.appendFileSync(
+    path.join(g.guestDir, "console.in"),
+    `ping -c 2 -W 2 ${target} >/dev/null 2>&1; echo $? > /umlab/state/${tag}\n`,
+  );
+  const done = await waitFor(
+    () => fs.existsSync(result) && fs.readFileSync(result, "utf8").trim() !== "",
+    30_000,
+    100,
+  );
   return !!done && fs.readFileSync(result, "utf8").trim() === "0";
 }
 
@@ -130,7 +143,11 @@ describe("core lab: Switch, CowDisk, Guest and Lab on real UML", () => {
     stacks.push(t);
     const up = await t.stack.up();
     expect(up.summary.result).toBe("succeeded");
-    return { t, guests: up.outputs.guestInfo.value as GuestInfo[], labDir: up.outputs.labDir.value as string };
+    return {
+      t,
+      guests: up.outputs.guestInfo.value as GuestInfo[],
+      labDir: up.outputs.labDir.value as string,
+    };
   }
 
   test("two stacks of one program run side by side; each lab's guests ping each other; in-place NIC add; kill -9 + refresh + up; destroy leaves nothing", async () => {
@@ -145,7 +162,12 @@ describe("core lab: Switch, CowDisk, Guest and Lab on real UML", () => {
         expect(fs.statSync(g.mconsole).isSocket()).toBe(true);
         expect(fs.existsSync(path.join(g.guestDir, "state", "ready"))).toBe(true);
         // The startup script pinged every neighbour through the switch.
-        expect(await pingsDone(g, ADDR.filter((_, j) => j !== k))).toBe(true);
+        expect(
+          await pingsDone(
+            g,
+            ADDR.filter((_, j) => j !== k),
+          ),
+        ).toBe(true);
       }
     }
 
@@ -212,7 +234,13 @@ describe("core lab: Switch, CowDisk, Guest and Lab on real UML", () => {
 
   test("a replaced or restarted switch re-plugs its guests' NICs in place: no guest reboots, traffic flows again", async () => {
     const c = await upStack("c");
-    for (const [k, g] of c.guests.entries()) expect(await pingsDone(g, ADDR.filter((_, j) => j !== k))).toBe(true);
+    for (const [k, g] of c.guests.entries())
+      expect(
+        await pingsDone(
+          g,
+          ADDR.filter((_, j) => j !== k),
+        ),
+      ).toBe(true);
 
     // uml_switch -> vde_switch: the switches are replaced (delete first: same names), the
     // guests only see their NICs re-plugged.
@@ -240,7 +268,8 @@ describe("core lab: Switch, CowDisk, Guest and Lab on real UML", () => {
     expect(again.changeSummary).toEqual({ same: expect.any(Number), create: 1, update: 3 });
     await c.t.stack.up();
     expect(await pingNow(c.guests[2], "10.0.0.2")).toBe(true);
-    for (const g of c.guests) expect(mconsole(g.mconsole, "proc", "sys/kernel/random/boot_id").text).toBe(g.bootId);
+    for (const g of c.guests)
+      expect(mconsole(g.mconsole, "proc", "sys/kernel/random/boot_id").text).toBe(g.bootId);
 
     // A guest whose mconsole socket is gone (as when it is stuck rebooting) is still
     // stopped by destroy: its process group is signalled.

@@ -58,16 +58,25 @@ describe("guest plan", () => {
   });
 
   test("adding a NIC to a running guest is an in-place update (attach), not a replace", () => {
-    const plan = planGuest(base, { ...base, nics: [nic(), nic({ control: "/l/sw/sw1.ctl", mac: "02:00:00:00:00:02" })] });
+    const plan = planGuest(base, {
+      ...base,
+      nics: [nic(), nic({ control: "/l/sw/sw1.ctl", mac: "02:00:00:00:00:02" })],
+    });
     expect(plan).toEqual({ changes: ["nics"], replaces: [], nicOps: [{ kind: "attach", index: 1 }] });
   });
 
   test("removing the last NIC is an in-place detach", () => {
-    expect(planGuest(base, { ...base, nics: [] })).toEqual({ changes: ["nics"], replaces: [], nicOps: [{ kind: "detach", index: 0 }] });
+    expect(planGuest(base, { ...base, nics: [] })).toEqual({
+      changes: ["nics"],
+      replaces: [],
+      nicOps: [{ kind: "detach", index: 0 }],
+    });
   });
 
   test("moving a NIC to another switch is an in-place re-plug", () => {
-    expect(planGuest(base, { ...base, nics: [nic({ control: "/l/sw/sw1.ctl" })] }).nicOps).toEqual([{ kind: "replug", index: 0 }]);
+    expect(planGuest(base, { ...base, nics: [nic({ control: "/l/sw/sw1.ctl" })] }).nicOps).toEqual([
+      { kind: "replug", index: 0 },
+    ]);
   });
 
   test("a restarted or replaced switch (new instance) re-plugs its NICs in place", () => {
@@ -82,12 +91,18 @@ describe("guest plan", () => {
   });
 
   test("a whole NIC list unknown (e.g. a dependency being replaced) is an update decided at apply time", () => {
-    expect(planGuest(base, { ...base, nics: UNKNOWN })).toEqual({ changes: ["nics"], replaces: [], nicOps: undefined });
+    expect(planGuest(base, { ...base, nics: UNKNOWN })).toEqual({
+      changes: ["nics"],
+      replaces: [],
+      nicOps: undefined,
+    });
   });
 
   test("a new MAC re-plugs; new addresses only re-address", () => {
     expect(planNics([nic()], [nic({ mac: "02:00:00:00:00:09" })])).toEqual([{ kind: "replug", index: 0 }]);
-    expect(planNics([nic()], [nic({ addresses: ["10.0.0.9/24"] })])).toEqual([{ kind: "readdress", index: 0 }]);
+    expect(planNics([nic()], [nic({ addresses: ["10.0.0.9/24"] })])).toEqual([
+      { kind: "readdress", index: 0 },
+    ]);
   });
 
   test("NIC operations are ordered: detaches from the end first, then re-plugs, then attaches", () => {
@@ -105,7 +120,11 @@ describe("guest plan", () => {
   });
 
   test("a changed ready timeout is a change with nothing to do in the guest", () => {
-    expect(planGuest(base, { ...base, readyTimeoutSeconds: 5 })).toEqual({ changes: ["readyTimeoutSeconds"], replaces: [], nicOps: [] });
+    expect(planGuest(base, { ...base, readyTimeoutSeconds: 5 })).toEqual({
+      changes: ["readyTimeoutSeconds"],
+      replaces: [],
+      nicOps: [],
+    });
   });
 
   test("key order in records does not count as a change", () => {
@@ -138,7 +157,9 @@ describe("guest command line and contract", () => {
   });
 
   test("vde NICs use the vde transport with the control directory", () => {
-    expect(nicTransport({ engine: "vde", control: "/l/sw/sw0", mac: "02:00:00:00:00:01" })).toBe("vde,/l/sw/sw0,02:00:00:00:00:01");
+    expect(nicTransport({ engine: "vde", control: "/l/sw/sw0", mac: "02:00:00:00:00:01" })).toBe(
+      "vde,/l/sw/sw0,02:00:00:00:00:01",
+    );
   });
 
   test("the config file carries the contract lines in the contract's vocabulary", () => {
@@ -164,7 +185,11 @@ describe("guest command line and contract", () => {
   });
 
   test("re-addressing a NIC flushes it first; a NIC without addresses is left down", () => {
-    expect(nicAddressCommands(1, nic(), true)).toEqual(["ip addr flush dev eth1", "ip addr add 10.0.0.1/24 dev eth1", "ip link set eth1 up"]);
+    expect(nicAddressCommands(1, nic(), true)).toEqual([
+      "ip addr flush dev eth1",
+      "ip addr add 10.0.0.1/24 dev eth1",
+      "ip link set eth1 up",
+    ]);
     expect(nicAddressCommands(0, nic({ addresses: [] }), false)).toEqual([]);
   });
 });

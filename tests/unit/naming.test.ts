@@ -25,7 +25,10 @@ describe("lab naming", () => {
   });
 
   test("the default paths leave room in a unix socket path (108 bytes)", () => {
-    const dir = naming.labDir(naming.DEFAULT_RUNTIME_ROOT, naming.labId("a-rather-long-project-name", "a-long-stack"));
+    const dir = naming.labDir(
+      naming.DEFAULT_RUNTIME_ROOT,
+      naming.labId("a-rather-long-project-name", "a-long-stack"),
+    );
     const longest = naming.longestSocketPath(dir, "a".repeat(23));
     expect(Buffer.byteLength(longest)).toBeLessThanOrEqual(naming.MAX_SOCKET_PATH);
   });
@@ -39,8 +42,14 @@ describe("lab naming", () => {
   });
 
   test("switch paths: uml_switch has a control socket, vde a control directory with ctl inside", () => {
-    expect(naming.switchPaths("/l", "sw", "uml_switch")).toMatchObject({ control: "/l/sw/sw.ctl", socket: "/l/sw/sw.ctl" });
-    expect(naming.switchPaths("/l", "sw", "vde")).toMatchObject({ control: "/l/sw/sw", socket: "/l/sw/sw/ctl" });
+    expect(naming.switchPaths("/l", "sw", "uml_switch")).toMatchObject({
+      control: "/l/sw/sw.ctl",
+      socket: "/l/sw/sw.ctl",
+    });
+    expect(naming.switchPaths("/l", "sw", "vde")).toMatchObject({
+      control: "/l/sw/sw",
+      socket: "/l/sw/sw/ctl",
+    });
   });
 
   test("stable MACs are locally administered unicast, stable, and differ per lab, guest and NIC", () => {
@@ -48,7 +57,8 @@ describe("lab naming", () => {
     expect(m).toMatch(/^02(:[0-9a-f]{2}){5}$/);
     expect(naming.stableMac("lab", "g1", 0)).toBe(m);
     const all = new Set<string>();
-    for (const lab of ["a", "b"]) for (const g of ["g1", "g2", "g3"]) for (const i of [0, 1, 2]) all.add(naming.stableMac(lab, g, i));
+    for (const lab of ["a", "b"])
+      for (const g of ["g1", "g2", "g3"]) for (const i of [0, 1, 2]) all.add(naming.stableMac(lab, g, i));
     expect(all.size).toBe(18);
   });
 });

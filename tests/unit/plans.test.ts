@@ -6,7 +6,11 @@ import { SwitchInputs, CowDiskInputs } from "../../provider/schemas";
 describe("switch plan", () => {
   const base: SwitchInputs = { labDir: "/l", name: "sw0", engine: "uml_switch", hub: false };
   test("no change, no diff", () => {
-    expect(planSwitch(base, { ...base })).toEqual({ changes: false, replaces: [], deleteBeforeReplace: true });
+    expect(planSwitch(base, { ...base })).toEqual({
+      changes: false,
+      replaces: [],
+      deleteBeforeReplace: true,
+    });
   });
   test.each([
     ["engine", { engine: "vde" as const }],
@@ -14,10 +18,17 @@ describe("switch plan", () => {
     ["name", { name: "sw1" }],
     ["labDir", { labDir: "/m" }],
   ])("changing %s restarts the switch (replace, delete first: same socket path)", (key, over) => {
-    expect(planSwitch(base, { ...base, ...over })).toEqual({ changes: true, replaces: [key], deleteBeforeReplace: true });
+    expect(planSwitch(base, { ...base, ...over })).toEqual({
+      changes: true,
+      replaces: [key],
+      deleteBeforeReplace: true,
+    });
   });
   test("commands: uml_switch in the foreground, vde_switch as a daemon with a pid file", () => {
-    expect(switchCommand({ ...base, hub: true })).toEqual({ cmd: "uml_switch", args: ["-unix", "/l/sw/sw0.ctl", "-hub"] });
+    expect(switchCommand({ ...base, hub: true })).toEqual({
+      cmd: "uml_switch",
+      args: ["-unix", "/l/sw/sw0.ctl", "-hub"],
+    });
     expect(switchCommand({ ...base, engine: "vde", hub: true })).toEqual({
       cmd: "vde_switch",
       args: ["-s", "/l/sw/sw0", "-d", "-p", "/l/sw/sw0.pid", "-x"],
@@ -26,7 +37,13 @@ describe("switch plan", () => {
 });
 
 describe("COW disk plan", () => {
-  const base: CowDiskInputs = { labDir: "/l", name: "d", backing: "/img/a", create: "mkcow", backingVersion: "" };
+  const base: CowDiskInputs = {
+    labDir: "/l",
+    name: "d",
+    backing: "/img/a",
+    create: "mkcow",
+    backingVersion: "",
+  };
   test("no change, no diff", () => {
     expect(planCowDisk(base, { ...base }).changes).toBe(false);
   });
@@ -36,7 +53,11 @@ describe("COW disk plan", () => {
     ["create", { create: "boot" as const }],
     ["name", { name: "e" }],
   ])("changing %s makes a new disk", (key, over) => {
-    expect(planCowDisk(base, { ...base, ...over })).toEqual({ changes: true, replaces: [key], deleteBeforeReplace: true });
+    expect(planCowDisk(base, { ...base, ...over })).toEqual({
+      changes: true,
+      replaces: [key],
+      deleteBeforeReplace: true,
+    });
   });
 });
 

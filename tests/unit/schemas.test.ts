@@ -19,7 +19,13 @@ describe("validation", () => {
   test("a minimal guest gets the defaults: 64M, linux.uml, no NICs, 120 s", () => {
     const r = validate(schemas().guest, guest());
     expect(r.ok).toBe(true);
-    if (r.ok) expect(r.value).toMatchObject({ memory: "64M", kernel: "/usr/bin/linux.uml", nics: [], readyTimeoutSeconds: 120 });
+    if (r.ok)
+      expect(r.value).toMatchObject({
+        memory: "64M",
+        kernel: "/usr/bin/linux.uml",
+        nics: [],
+        readyTimeoutSeconds: 120,
+      });
   });
 
   test("a bad name names the property and the fix", () => {
@@ -28,24 +34,45 @@ describe("validation", () => {
   });
 
   test("a bad MAC names the NIC's property", () => {
-    const nic = { engine: "uml_switch", control: "/l/sw/a.ctl", switchInstance: "1:2", mac: "02:00:00:00:00:GG" };
-    expect(failuresOf({ nics: [nic] })).toEqual([{ property: "nics[0].mac", reason: expect.stringContaining("hex") }]);
+    const nic = {
+      engine: "uml_switch",
+      control: "/l/sw/a.ctl",
+      switchInstance: "1:2",
+      mac: "02:00:00:00:00:GG",
+    };
+    expect(failuresOf({ nics: [nic] })).toEqual([
+      { property: "nics[0].mac", reason: expect.stringContaining("hex") },
+    ]);
   });
 
   test("a multicast MAC is refused", () => {
-    const nic = { engine: "uml_switch", control: "/l/sw/a.ctl", switchInstance: "1:2", mac: "01:00:00:00:00:01" };
-    expect(failuresOf({ nics: [nic] })[0]).toMatchObject({ property: "nics[0].mac", reason: expect.stringContaining("unicast") });
+    const nic = {
+      engine: "uml_switch",
+      control: "/l/sw/a.ctl",
+      switchInstance: "1:2",
+      mac: "01:00:00:00:00:01",
+    };
+    expect(failuresOf({ nics: [nic] })[0]).toMatchObject({
+      property: "nics[0].mac",
+      reason: expect.stringContaining("unicast"),
+    });
   });
 
   test("too little memory is refused with the reason (32M panics)", () => {
-    expect(failuresOf({ memory: "32M" })[0]).toMatchObject({ property: "memory", reason: expect.stringContaining("32M") });
+    expect(failuresOf({ memory: "32M" })[0]).toMatchObject({
+      property: "memory",
+      reason: expect.stringContaining("32M"),
+    });
     expect(failuresOf({ memory: "lots" })[0]).toMatchObject({ property: "memory" });
     expect(failuresOf({ memory: "1G" })).toEqual([]);
     expect(memoryMiB("65536K")).toBe(64);
   });
 
   test("paths with spaces or commas are refused (UML splits its arguments on commas)", () => {
-    expect(failuresOf({ disks: [{ path: "/a,b.img" }] })[0]).toMatchObject({ property: "disks[0].path", reason: expect.stringContaining("comma") });
+    expect(failuresOf({ disks: [{ path: "/a,b.img" }] })[0]).toMatchObject({
+      property: "disks[0].path",
+      reason: expect.stringContaining("comma"),
+    });
     expect(failuresOf({ kernel: "relative/linux" })[0]).toMatchObject({ property: "kernel" });
   });
 
@@ -54,17 +81,33 @@ describe("validation", () => {
   });
 
   test("addresses, routes, sysctls and serial lines are checked", () => {
-    const nic = { engine: "vde", control: "/l/sw/a", switchInstance: "1:2", mac: "02:00:00:00:00:01", addresses: ["10.0.0.1"] };
+    const nic = {
+      engine: "vde",
+      control: "/l/sw/a",
+      switchInstance: "1:2",
+      mac: "02:00:00:00:00:01",
+      addresses: ["10.0.0.1"],
+    };
     expect(failuresOf({ nics: [nic] })[0]).toMatchObject({ property: "nics[0].addresses[0]" });
-    expect(failuresOf({ routes: [{ dest: "default", via: "10.0.0.x" }] })[0]).toMatchObject({ property: "routes[0].via" });
+    expect(failuresOf({ routes: [{ dest: "default", via: "10.0.0.x" }] })[0]).toMatchObject({
+      property: "routes[0].via",
+    });
     expect(failuresOf({ sysctls: { "net.ipv4.ip_forward": "1; reboot" } })[0].property).toMatch(/^sysctls/);
     expect(failuresOf({ serial: ["xterm"] })[0]).toMatchObject({ property: "serial[0]" });
     expect(failuresOf({ files: { "/etc/../x": "" } })[0].property).toMatch(/^files/);
   });
 
   test("values unknown during preview pass check", () => {
-    const nic = { engine: UNKNOWN, control: UNKNOWN, switchInstance: UNKNOWN, mac: "02:00:00:00:00:01", addresses: [UNKNOWN] };
-    expect(failuresOf({ labDir: UNKNOWN, disks: [{ path: UNKNOWN, backing: UNKNOWN }], nics: [nic] })).toEqual([]);
+    const nic = {
+      engine: UNKNOWN,
+      control: UNKNOWN,
+      switchInstance: UNKNOWN,
+      mac: "02:00:00:00:00:01",
+      addresses: [UNKNOWN],
+    };
+    expect(
+      failuresOf({ labDir: UNKNOWN, disks: [{ path: UNKNOWN, backing: UNKNOWN }], nics: [nic] }),
+    ).toEqual([]);
     expect(failuresOf({ nics: UNKNOWN })).toEqual([]);
   });
 
@@ -76,7 +119,14 @@ describe("validation", () => {
   });
 
   test("switch engines are uml_switch or vde", () => {
-    expect(checkSwitch({ labDir: "/l", name: "sw0", engine: "ovs" }).failures?.[0]).toMatchObject({ property: "engine" });
-    expect(checkSwitch({ labDir: "/l", name: "sw0" }).inputs).toEqual({ labDir: "/l", name: "sw0", engine: "uml_switch", hub: false });
+    expect(checkSwitch({ labDir: "/l", name: "sw0", engine: "ovs" }).failures?.[0]).toMatchObject({
+      property: "engine",
+    });
+    expect(checkSwitch({ labDir: "/l", name: "sw0" }).inputs).toEqual({
+      labDir: "/l",
+      name: "sw0",
+      engine: "uml_switch",
+      hub: false,
+    });
   });
 });

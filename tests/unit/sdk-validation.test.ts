@@ -17,16 +17,27 @@ describe("SDK constructors validate early and name the field", () => {
   });
 
   test("too little memory throws naming memory", () => {
-    expect(() => preflight("Guest", "g1", schemas().guest, { ...g, memory: "32M" })).toThrow(/memory: use at least 48M/);
+    expect(() => preflight("Guest", "g1", schemas().guest, { ...g, memory: "32M" })).toThrow(
+      /memory: use at least 48M/,
+    );
   });
 
   test("values not known yet (Outputs) are left to check", () => {
     const labDir = pulumi.output("/l");
-    const nics = [{ engine: pulumi.output("vde"), control: pulumi.output("/x"), switchInstance: pulumi.output("1"), mac: "02:00:00:00:00:01" }];
+    const nics = [
+      {
+        engine: pulumi.output("vde"),
+        control: pulumi.output("/x"),
+        switchInstance: pulumi.output("1"),
+        mac: "02:00:00:00:00:01",
+      },
+    ];
     expect(() => preflight("Guest", "g1", schemas().guest, { ...g, labDir, nics })).not.toThrow();
   });
 
   test("a bad switch engine names engine", () => {
-    expect(() => preflight("Switch", "sw", schemas().switch, { labDir: "/l", name: "sw", engine: "ovs" })).toThrow(/engine: use "uml_switch" or "vde"/);
+    expect(() =>
+      preflight("Switch", "sw", schemas().switch, { labDir: "/l", name: "sw", engine: "ovs" }),
+    ).toThrow(/engine: use "uml_switch" or "vde"/);
   });
 });

@@ -42,9 +42,19 @@ const guests = [1, 2, 3].map((i) => {
 
 export const labDir = lab.dir;
 export const labId = lab.labId;
-export const switches = { sw0: { pid: sw0.pid, control: sw0.control }, sw1: { pid: sw1.pid, control: sw1.control } };
+export const switches = {
+  sw0: { pid: sw0.pid, control: sw0.control },
+  sw1: { pid: sw1.pid, control: sw1.control },
+};
 export const guestInfo = pulumi
   .all(guests.map((g) => pulumi.all([g.name, g.pid, g.mconsole, g.consoleLog, g.guestDir, g.bootId])))
   .apply((rows) =>
-    rows.map(([name, pid, mconsole, consoleLog, guestDir, bootId]) => ({ name, pid, mconsole, consoleLog, guestDir, bootId })),
+    rows.map(([name, pid, mconsole, consoleLog, guestDir, bootId]) => ({
+      name,
+      pid,
+      mconsole,
+      consoleLog,
+      guestDir,
+      bootId,
+    })),
   );
