@@ -34,15 +34,23 @@ async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
   return [v, Number(process.hrtime.bigint() - t0) / 1e9];
 }
 
-/** Proportional set size (KiB) of every process in a process group. */
+/**
+ * Proportional set size (KiB) of a guest's process group. UML's helper threads are
+ * separate pids sharing one address space (CLONE_VM), and each reports that same memory:
+ * count each address space once (identical smaps_rollup bodies).
+ */
 function groupPssKiB(pgid: number): number {
+  const seen = new Set<string>();
   let total = 0;
   for (const e of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(e)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${e}/stat`, "utf8");
       if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) !== pgid) continue;
-      const m = /^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${e}/smaps_rollup`, "utf8"));
+      const body = fs.readFileSync(`/proc/${e}/smaps_rollup`, "utf8").split("\n").slice(1).join("\n");
+      if (seen.has(body)) continue;
+      seen.add(body);
+      const m = /^Pss:\s+(\d+) kB/m.exec(body);
       if (m) total += Number(m[1]);
     } catch {
       /* gone meanwhile */
