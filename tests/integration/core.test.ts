@@ -242,6 +242,10 @@ describe("core lab: Switch, CowDisk, Guest and Lab on real UML", () => {
         ),
       ).toBe(true);
 
+    // A refresh of a running, unchanged lab changes nothing.
+    const quiet = await c.t.stack.refresh();
+    expect(Object.keys(quiet.summary.resourceChanges ?? {})).toEqual(["same"]);
+
     // uml_switch -> vde_switch: the switches are replaced (delete first: same names), the
     // guests only see their NICs re-plugged.
     await c.t.stack.setConfig("engine", { value: "vde" });
