@@ -45,7 +45,7 @@ cli_key() {
 }
 toolchain_key() {
   {
-    echo "$PULUMI_VERSION $COMMAND_VERSION $(go_version) $(cli_key)"
+    echo "layout 2 $PULUMI_VERSION $COMMAND_VERSION $(go_version) $(cli_key)"
     cat "$ROOT/toolchain/langhost/main.go" "$ROOT/toolchain/command-plugin/pulumi-resource-command.js" \
       "$ROOT/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs" 2>/dev/null
   } | sha256sum | cut -c1-12
@@ -120,7 +120,9 @@ else
     fi
     say "built the CLI in $(($(date +%s) - t0)) s"
   fi
-  ln -s "$CLI" "$TMP/bin/pulumi"
+  # A hard link, not a symlink: the CLI looks for its bundled plugins (language host,
+  # dynamic-provider launcher) beside its own resolved path.
+  ln "$CLI" "$TMP/bin/pulumi" 2>/dev/null || cp "$CLI" "$TMP/bin/pulumi"
 fi
 say "building the Node.js language host..."
 build "$TMP/bin/pulumi-language-nodejs" ./langhost "-s -w -X main.Version=$PULUMI_VERSION"
