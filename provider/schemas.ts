@@ -79,6 +79,8 @@ export function schemas() {
     name,
     engine: engine.default("uml_switch"),
     hub: z.boolean().default(false),
+    /** A fault: the switch process group is stopped (SIGSTOP) and forwards nothing. */
+    suspended: z.boolean().default(false),
   });
 
   const cowDisk = z.object({
@@ -150,13 +152,15 @@ export function schemas() {
         z
           .string()
           .regex(
-            /^(null|pts|pty|port:[0-9]+|fd:[0-9]+|tty:\/[A-Za-z0-9._/-]+)$/,
-            'use "pts", "null", "port:N", "fd:N" or "tty:/dev/..."',
+            /^(null|pts|pty|port:[0-9]+|fd:[0-9]+|tty:\/[A-Za-z0-9._/-]+|cable:\/[A-Za-z0-9._/+-]+)$/,
+            'use "pts", "null", "port:N", "fd:N", "tty:/dev/..." or a SerialCable end (cable.endA)',
           ),
       )
       .default([]),
     kernelArgs: z.array(word("kernel argument")).default([]),
     readyTimeoutSeconds: z.number().int().positive().default(120),
+    /** A fault: the guest's kernel is stopped (mconsole `stop`) until unpaused (`go`). */
+    paused: z.boolean().default(false),
   });
 
   return {

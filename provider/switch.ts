@@ -18,11 +18,21 @@ export interface SwitchOutputs extends SwitchInputs {
   logPath: string;
 }
 
-/** Every input is part of the process's identity: any change restarts it (same paths, so delete first). */
+/**
+ * Every input but `suspended` is part of the process's identity: a change restarts it (same
+ * paths, so delete first). `suspended` is a fault applied in place (SIGSTOP/SIGCONT), keeping
+ * `instance`, so guests are not re-plugged.
+ */
 export function planSwitch(olds: SwitchInputs, news: SwitchInputs): pulumi.dynamic.DiffResult {
   const keys = ["labDir", "name", "engine", "hub"] as const;
   const replaces = keys.filter((k) => olds[k] !== news[k]);
-  return { changes: replaces.length > 0, replaces, deleteBeforeReplace: true };
+  const suspend = !!olds.suspended !== !!news.suspended;
+  return { changes: replaces.length > 0 || suspend, replaces, deleteBeforeReplace: true };
+}
+
+/** Stop (SIGSTOP) or resume (SIGCONT) the switch's process group: its ports go silent or come back. */
+export function suspendSwitch(pid: number, suspended: boolean): void {
+  host.signalGroup(pid, suspended ? "SIGSTOP" : "SIGCONT");
 }
 
 /** The argv that starts a switch in the foreground (uml_switch) or as a daemon with a pid file (vde). */
@@ -45,7 +55,10 @@ function removePaths(inputs: SwitchInputs): void {
 
 async function stopSwitch(props: SwitchOutputs): Promise<void> {
   // Only signal the process we started (the pid may have been reused since).
-  if (props.pid && host.processInstance(props.pid) === props.instance) await host.stopGroup(props.pid);
+  if (props.pid && host.processInstance(props.pid) === props.instance) {
+    suspendSwitch(props.pid, false); // a stopped process would not act on SIGTERM
+    await host.stopGroup(props.pid);
+  }
 }
 
 export function checkSwitch(news: any): { inputs: any; failures?: CheckFailure[] } {
@@ -93,8 +106,17 @@ export const switchProvider: pulumi.dynamic.ResourceProvider = {
       throw new Error(`${cmd} did not create ${p.socket}\n${tail(p.log)}`);
     }
     const instance = host.processInstance(pid) as string;
+    if (i.suspended) suspendSwitch(pid, true);
     const outs: SwitchOutputs = { ...i, control: p.control, pid, instance, logPath: p.log };
     return { id: `${i.name}@${i.labDir}`, outs };
+  },
+
+  async update(_id: string, olds: any, news: any) {
+    // Only `suspended` changes in place (planSwitch replaces for everything else).
+    const o = olds as SwitchOutputs;
+    const n = news as SwitchInputs;
+    if (o.pid && host.processInstance(o.pid) === o.instance) suspendSwitch(o.pid, n.suspended);
+    return { outs: { ...o, suspended: n.suspended } };
   },
 
   async read(id: string, props: any) {

@@ -12,6 +12,11 @@ export interface SwitchArgs {
   engine?: "uml_switch" | "vde";
   /** Forward every frame to every port (a hub) instead of learning MACs. */
   hub?: boolean;
+  /**
+   * A fault: stop the switch process (SIGSTOP) so it forwards nothing; `false` resumes it.
+   * An in-place update: the guests stay plugged. Suspend every switch for a split brain.
+   */
+  suspended?: boolean;
 }
 
 /** A virtual Ethernet switch: a uml_switch or vde_switch process of the lab. */
@@ -24,6 +29,7 @@ export class Switch extends pulumi.dynamic.Resource {
   /** Names this run of the switch process; changes when it restarts. */
   declare readonly instance: pulumi.Output<string>;
   declare readonly logPath: pulumi.Output<string>;
+  declare readonly suspended: pulumi.Output<boolean>;
 
   constructor(name: string, args: SwitchArgs, opts?: pulumi.CustomResourceOptions) {
     const inputs = {
@@ -31,6 +37,7 @@ export class Switch extends pulumi.dynamic.Resource {
       name: args.name ?? name,
       engine: args.engine ?? "uml_switch",
       hub: args.hub ?? false,
+      suspended: args.suspended ?? false,
     };
     preflight("Switch", name, schemas().switch, inputs);
     super(

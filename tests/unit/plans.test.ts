@@ -4,7 +4,13 @@ import { planLabRuntime } from "../../provider/lab";
 import { SwitchInputs, CowDiskInputs } from "../../provider/schemas";
 
 describe("switch plan", () => {
-  const base: SwitchInputs = { labDir: "/l", name: "sw0", engine: "uml_switch", hub: false };
+  const base: SwitchInputs = {
+    labDir: "/l",
+    name: "sw0",
+    engine: "uml_switch",
+    hub: false,
+    suspended: false,
+  };
   test("no change, no diff", () => {
     expect(planSwitch(base, { ...base })).toEqual({
       changes: false,

@@ -127,6 +127,7 @@ describe("validation", () => {
       name: "sw0",
       engine: "uml_switch",
       hub: false,
+      suspended: false,
     });
   });
 });
