@@ -3,12 +3,17 @@ import { guestProvider } from "../provider/guest";
 import { schemas } from "../provider/schemas";
 import type { Lab } from "./lab";
 import { CowDisk } from "./cowdisk";
-import type { Switch } from "./switch";
+/** What a NIC plugs into: a Switch, or anything shaped like one (an Impairment). */
+export interface Pluggable {
+  readonly engine: pulumi.Output<"uml_switch" | "vde">;
+  readonly control: pulumi.Output<string>;
+  readonly instance: pulumi.Output<string>;
+}
 import { preflight } from "./validate";
 
 export interface NicArgs {
   /** The switch this NIC plugs into. Moving it to another switch is an in-place change. */
-  switch: Switch;
+  switch: Pluggable;
   /** Default: a stable MAC derived from project, stack, guest name and NIC index. */
   mac?: string;
   /** Addresses with prefix, e.g. ["10.0.0.1/24"]. An interface with an address is brought up. */
@@ -47,18 +52,26 @@ export interface GuestArgs {
   files?: Record<string, string>;
   /** A `sh` script run after the network is configured; output in `state/startup.log`. */
   startup?: string;
-  /** Serial lines: serial[N] is `sslN=` ("pts", "null", "port:N", "tty:/dev/..."). */
-  serial?: string[];
+  /**
+   * Serial lines: serial[N] is `sslN=` (/dev/ttySN in the guest): "pts", "null", "port:N",
+   * "tty:/dev/...", or a SerialCable end (`cable.endA` / `cable.endB`).
+   */
+  serial?: pulumi.Input<string>[];
   /** Extra kernel command-line words. */
   kernelArgs?: string[];
   /** How long `create` waits for `state/ready` (default 120 s). */
   readyTimeoutSeconds?: number;
+  /** A fault: stop the guest's kernel (mconsole `stop`); `false` resumes it (`go`). In place. */
+  paused?: boolean;
 }
 
 /** A User Mode Linux guest of the lab. */
 export class Guest extends pulumi.dynamic.Resource {
   declare readonly name: pulumi.Output<string>;
   declare readonly pid: pulumi.Output<number>;
+  /** `<pid>:<start time>` of the UML process (what `crash()` checks before it kills). */
+  declare readonly instance: pulumi.Output<string>;
+  declare readonly paused: pulumi.Output<boolean>;
   /** The guest kernel's boot id: unchanged by in-place updates. */
   declare readonly bootId: pulumi.Output<string>;
   /** `uml_mconsole <mconsole> <command>` (halt, proc <file>, config ethN=..., ...). */
@@ -94,6 +107,7 @@ export class Guest extends pulumi.dynamic.Resource {
       serial: args.serial ?? [],
       kernelArgs: args.kernelArgs ?? [],
       readyTimeoutSeconds: args.readyTimeoutSeconds ?? 120,
+      paused: args.paused ?? false,
     };
     preflight("Guest", name, schemas().guest, inputs);
     const cowDisks = args.disks.filter((d): d is CowDisk => d instanceof CowDisk);
