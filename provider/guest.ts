@@ -112,6 +112,7 @@ export function planGuest(olds: GuestInputs, news: GuestInputs): GuestPlan {
     if (nicOps.length > 0) changes.push("nics");
   }
   if (olds.readyTimeoutSeconds !== news.readyTimeoutSeconds) changes.push("readyTimeoutSeconds");
+  if (!!olds.paused !== !!news.paused) changes.push("paused");
   return { changes, replaces, nicOps };
 }
 
@@ -133,6 +134,7 @@ export function writeGuestFolder(g: GuestInputs): void {
   fs.rmSync(p.dir, { recursive: true, force: true });
   fs.mkdirSync(p.state, { recursive: true, mode: 0o700 });
   fs.mkdirSync(p.files, { recursive: true, mode: 0o700 });
+  fs.mkdirSync(p.execDir, { recursive: true, mode: 0o700 });
   host.writeFileAtomic(p.config, uml.contractConfig(g), 0o644);
   for (const [guestPath, content] of Object.entries(g.files)) {
     const target = path.join(p.files, guestPath);
@@ -152,6 +154,12 @@ export async function stopGuest(o: Pick<GuestOutputs, "pid" | "instance" | "mcon
   // Whether or not the halt worked (a guest stuck rebooting has no mconsole socket),
   // signal the group: the leader's pid is the group id, and helpers must not survive.
   if (ours || (o.pid && !host.processAlive(o.pid))) await host.stopGroup(o.pid);
+}
+
+/** The `paused` fault: mconsole `stop` freezes the guest kernel, `go` resumes it. */
+async function setPaused(o: Pick<GuestOutputs, "name" | "mconsole">, paused: boolean): Promise<void> {
+  const r = await uml.mconsole(o.mconsole, [paused ? "stop" : "go"]);
+  if (!r.ok) throw new Error(`guest ${o.name}: mconsole ${paused ? "stop" : "go"} failed: ${r.text}`);
 }
 
 async function readBootId(mconsole: string): Promise<string> {
@@ -212,17 +220,24 @@ export const guestProvider: pulumi.dynamic.ResourceProvider = {
     // Leftovers of an earlier run of this guest (killed, or a failed create).
     fs.rmSync(p.umidDir, { recursive: true, force: true });
     writeGuestFolder(g);
-    await host.run("mkfifo", ["-m", "0600", p.consoleIn]);
-    // Read-write so the FIFO never reports EOF to the guest when no writer is attached.
+    await host.run("mkfifo", ["-m", "0600", p.consoleIn, p.agentIn]);
+    // Read-write so the FIFOs never report EOF to the guest when no writer is attached.
     const consoleFd = fs.openSync(p.consoleIn, fs.constants.O_RDWR);
+    const agentFd = fs.openSync(p.agentIn, fs.constants.O_RDWR);
+    // SerialCable ends: read-write too, so a restarting peer never means EOF.
+    const cableFds = uml.cableFifos(g.serial).map((f) => fs.openSync(f, fs.constants.O_RDWR));
     let pid: number;
     try {
       pid = host.spawnDetached(g.kernel, uml.guestArgs(g, g.labDir), {
         logFile: p.consoleLog,
         stdinFd: consoleFd,
+        // fd 3: the exec agent's line (con7); see provider/exec.ts.
+        extraFds: [agentFd, ...cableFds], // cable ends from fd 4 (uml.CABLE_FD_BASE)
       });
     } finally {
       fs.closeSync(consoleFd);
+      fs.closeSync(agentFd);
+      for (const fd of cableFds) fs.closeSync(fd);
     }
     const instance = host.processInstance(pid) ?? `${pid}:0`;
     const ready = await host.waitFor(
@@ -241,6 +256,7 @@ export const guestProvider: pulumi.dynamic.ResourceProvider = {
     }
     await host.waitFor(() => fs.existsSync(p.mconsole), 5000);
     const bootId = await readBootId(p.mconsole);
+    if (g.paused) await setPaused({ name: g.name, mconsole: p.mconsole }, true);
     const outs: GuestOutputs = {
       ...g,
       pid,
@@ -268,7 +284,10 @@ export const guestProvider: pulumi.dynamic.ResourceProvider = {
     const ops =
       planGuest(o, n).nicOps ??
       planNics(Array.isArray(o.nics) ? o.nics : [], Array.isArray(n.nics) ? (n.nics as NicInputs[]) : []);
+    // Resume before (console commands need a running kernel), pause after the NIC changes.
+    if (o.paused && !n.paused) await setPaused(o, false);
     if (ops.length > 0) await applyNicOps(o, n, ops);
+    if (n.paused && !o.paused) await setPaused(o, true);
     const outs: GuestOutputs = {
       ...n,
       pid: o.pid,
@@ -283,6 +302,7 @@ export const guestProvider: pulumi.dynamic.ResourceProvider = {
 
   async delete(_id: string, props: any) {
     const o = props as GuestOutputs;
+    if (o.paused) await setPaused(o, false).catch(() => undefined); // a halt needs a running kernel
     await stopGuest(o);
     const p = naming.guestPaths(o.labDir, o.name);
     fs.rmSync(p.umidDir, { recursive: true, force: true });

@@ -93,6 +93,10 @@ export interface GuestPaths {
   consoleLog: string;
   /** A FIFO feeding con0 (the guest's console shell reads it). */
   consoleIn: string;
+  /** A FIFO feeding con7, the exec agent's request line (fd 3 of the UML process). */
+  agentIn: string;
+  /** Exec request folders (`exec/<id>/{cmd,stdin,out,err,rc,pid}`), /umlab/exec in the guest. */
+  execDir: string;
   /** `uml_dir/umid`: holds `mconsole` and `pid`. */
   umidDir: string;
   mconsole: string;
@@ -111,6 +115,8 @@ export function guestPaths(labDir: string, name: string): GuestPaths {
     initLog: `${dir}/state/init.log`,
     consoleLog: `${dir}/console.log`,
     consoleIn: `${dir}/console.in`,
+    agentIn: `${dir}/agent.in`,
+    execDir: `${dir}/exec`,
     umidDir: `${p.umlDir}/${name}`,
     mconsole: `${p.umlDir}/${name}/mconsole`,
   };

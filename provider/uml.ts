@@ -12,6 +12,26 @@ export function nicTransport(nic: Pick<NicInputs, "engine" | "control" | "mac">)
   return nic.engine === "vde" ? `vde,${nic.control},${nic.mac}` : `daemon,${nic.mac},unix,${nic.control}`;
 }
 
+/** The first fd of SerialCable ends in the UML process (fd 3 is the exec agent's line). */
+export const CABLE_FD_BASE = 4;
+
+/** `sslN=` of each serial entry: a SerialCable end (`cable:<path>`) reads and writes inherited fds. */
+export function serialTransports(serial: string[]): string[] {
+  let j = 0;
+  return serial.map((s) => {
+    if (!s.startsWith("cable:")) return s;
+    const fd = CABLE_FD_BASE + 2 * j++;
+    return `fd:${fd},fd:${fd + 1}`;
+  });
+}
+
+/** The FIFOs behind the cable ends, in fd order from CABLE_FD_BASE: `<end>.in`, `<end>.out` each. */
+export function cableFifos(serial: string[]): string[] {
+  return serial
+    .filter((s) => s.startsWith("cable:"))
+    .flatMap((s) => [`${s.slice("cable:".length)}.in`, `${s.slice("cable:".length)}.out`]);
+}
+
 /** The kernel command line of a guest (argv after linux.uml). */
 export function guestArgs(g: GuestInputs, labDir: string): string[] {
   const p = naming.guestPaths(labDir, g.name);
@@ -26,8 +46,10 @@ export function guestArgs(g: GuestInputs, labDir: string): string[] {
     // con0 reads a FIFO (the console shell) and writes to the log; no xterms anywhere.
     "con=null",
     "con0=fd:0,fd:1",
+    // con7 (/dev/tty7) reads the exec agent's FIFO, which the UML process holds as fd 3.
+    "con7=fd:3,null",
     "ssl=null",
-    ...g.serial.map((s, k) => `ssl${k}=${s}`),
+    ...serialTransports(g.serial).map((s, k) => `ssl${k}=${s}`),
     ...nics.map((n, k) => `eth${k}=${nicTransport(n)}`),
     "init=/sbin/umlab-init",
     `umlab.dir=${p.dir}`,

@@ -3,3 +3,8 @@ export * from "./switch";
 export * from "./cowdisk";
 export * from "./guest";
 export * from "./image";
+export * from "./exec";
+export * from "./tap";
+export * from "./capture";
+export * from "./serial";
+export * from "./faults";

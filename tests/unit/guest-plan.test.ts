@@ -27,6 +27,7 @@ const base: GuestInputs = {
   serial: [],
   kernelArgs: [],
   readyTimeoutSeconds: 120,
+  paused: false,
 };
 
 describe("guest plan", () => {
@@ -147,6 +148,7 @@ describe("guest command line and contract", () => {
       "umid=g1",
       "con=null",
       "con0=fd:0,fd:1",
+      "con7=fd:3,null",
       "ssl=null",
       "ssl0=pts",
       "eth0=daemon,02:00:00:00:00:01,unix,/l/sw/sw0.ctl",

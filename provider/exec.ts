@@ -1,0 +1,364 @@
+// Run commands in a running guest through its exec agent (docs/guest-contract.md, "Exec
+// agent"): a request is a folder `<guestDir>/exec/<id>/` (cmd, stdin) that the guest sees at
+// /umlab/exec/<id> over hostfs; the line `X <id>` in the FIFO `agent.in` (con7 in the guest)
+// wakes the agent, which runs it in its own session and writes out, err and finally rc
+// (atomically, by rename). `K <id>` kills the request's process group. Nothing is typed on
+// the login console and nothing is scraped from it.
+//
+// The API of this file (`execInGuest`, `ExecResult`, `ExecError`) is what other providers
+// (link state, netem impairments) build on: keep it stable.
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import type * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import * as host from "./hosttools";
+import * as naming from "./naming";
+import { validate, CheckFailure } from "./schemas";
+
+export interface ExecOptions {
+  /** Kill the command (its whole process group, in the guest) after this long. Default 60 s. */
+  timeoutMs?: number;
+  /** Text given to the command's stdin (default: /dev/null). */
+  stdin?: string;
+}
+
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+  /** Host-side round trip, request written to rc read. */
+  durationMs: number;
+}
+
+export type ExecFailure = "missing" | "down" | "not-ready" | "no-agent" | "timeout";
+
+/** Exec could not run a command to completion; `reason` says why, the message what to do. */
+export class ExecError extends Error {
+  constructor(
+    message: string,
+    public readonly reason: ExecFailure,
+    public readonly stdout = "",
+    public readonly stderr = "",
+  ) {
+    super(message);
+    this.name = "ExecError";
+  }
+}
+
+/** POSIX sh quoting of one word (left bare when it has no special characters). */
+export function shQuote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The script a request runs: a string is a sh script as is; an argv array is quoted word by
+ * word (no shell interpretation of user data) and exec'd.
+ */
+export function commandScript(command: string | string[]): string {
+  if (typeof command === "string") return command.endsWith("\n") ? command : command + "\n";
+  if (command.length === 0) throw new Error("exec: the command is empty");
+  return `exec ${command.map(shQuote).join(" ")}\n`;
+}
+
+/** A short rendering of a command for messages. */
+export function commandLabel(command: string | string[]): string {
+  const s = typeof command === "string" ? command.trim() : command.map(shQuote).join(" ");
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+/** Guest names present in a lab (folders under `g/`). */
+export function labGuests(labDir: string): string[] {
+  try {
+    return fs.readdirSync(naming.labPaths(labDir).guestsDir).sort();
+  } catch {
+    return [];
+  }
+}
+
+function readPid(file: string): number | undefined {
+  try {
+    const n = Number(fs.readFileSync(file, "utf8").trim());
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pid of a guest's UML process (from `uml_dir/<name>/pid`), if it is alive. */
+export function guestPid(labDir: string, guest: string): number | undefined {
+  const pid = readPid(`${naming.guestPaths(labDir, guest).umidDir}/pid`);
+  return pid && host.processAlive(pid) ? pid : undefined;
+}
+
+/** Throws an ExecError naming the guest and what to do, unless it can take exec requests. */
+export function assertExecReady(labDir: string, guest: string): void {
+  const p = naming.guestPaths(labDir, guest);
+  if (!fs.existsSync(p.dir)) {
+    const others = labGuests(labDir);
+    const hint = !fs.existsSync(labDir)
+      ? `the lab directory ${labDir} does not exist either: is the stack up (\`pulumi up\`)?`
+      : others.length > 0
+        ? `the lab's guests are: ${others.join(", ")}`
+        : "the lab has no guests: run `pulumi up`";
+    throw new ExecError(`guest "${guest}" does not exist in lab ${labDir} (no ${p.dir}); ${hint}`, "missing");
+  }
+  const pidFile = `${p.umidDir}/pid`;
+  const pid = readPid(pidFile);
+  if (!pid || !host.processAlive(pid))
+    throw new ExecError(
+      `guest "${guest}" is not running (${pid ? `its process ${pid} is gone` : `no ${pidFile}`}): ` +
+        "run `pulumi refresh` and then `pulumi up` to boot it again",
+      "down",
+    );
+  if (!fs.existsSync(p.ready))
+    throw new ExecError(
+      `guest "${guest}" is not ready (no ${p.ready}): it is booting or its boot failed; see ${p.consoleLog}`,
+      "not-ready",
+    );
+  if (!fs.existsSync(`${p.state}/agent`) || !fs.existsSync(p.agentIn))
+    throw new ExecError(
+      `guest "${guest}" has no exec agent (no ${p.state}/agent or ${p.agentIn}): its image or Guest ` +
+        `predates the agent (rebuild the image and replace the guest), or the agent failed to start (see ${p.initLog})`,
+      "no-agent",
+    );
+}
+
+/** Write one request line to the agent FIFO (atomic: shorter than PIPE_BUF). */
+async function sendLine(fifo: string, line: string, guest: string): Promise<void> {
+  let fd: number;
+  try {
+    fd = fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ExecError(
+      `guest "${guest}": cannot write to its agent FIFO ${fifo} (${code}): ` +
+        "the guest is not running; run `pulumi refresh` and then `pulumi up`",
+      "down",
+    );
+  }
+  try {
+    for (let tries = 0; ; tries++) {
+      try {
+        fs.writeSync(fd, line);
+        return;
+      } catch (e) {
+        // A full FIFO (64 KiB of unread requests) drains as the agent reads.
+        if ((e as NodeJS.ErrnoException).code !== "EAGAIN" || tries > 200) throw e;
+        await host.sleep(10);
+      }
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Wait for `<dir>/rc`: woken by inotify, with a poll as a fallback and a liveness check. */
+function waitForRc(
+  dir: string,
+  timeoutMs: number,
+  alive: () => boolean,
+): Promise<"done" | "timeout" | "dead"> {
+  const rc = path.join(dir, "rc");
+  return new Promise((resolve) => {
+    // Declared up front: Pulumi's closure serializer rejects use before declaration.
+    let finished = false;
+    let watcher: fs.FSWatcher | undefined = undefined;
+    let poll: NodeJS.Timeout | undefined = undefined;
+    let timer: NodeJS.Timeout | undefined = undefined;
+    let ticks = 0;
+    const finish = (v: "done" | "timeout" | "dead") => {
+      if (finished) return;
+      finished = true;
+      clearInterval(poll);
+      clearTimeout(timer);
+      if (watcher) watcher.close();
+      resolve(v);
+    };
+    const check = () => {
+      if (fs.existsSync(rc)) finish("done");
+    };
+    try {
+      watcher = fs.watch(dir, check);
+      watcher.on("error", () => undefined);
+    } catch {
+      /* polling alone still works */
+    }
+    poll = setInterval(() => {
+      check();
+      if (++ticks % 40 === 0 && !alive()) finish("dead");
+    }, 25);
+    timer = setTimeout(() => {
+      check();
+      finish("timeout");
+    }, timeoutMs);
+    check();
+  });
+}
+
+function readText(file: string): string {
+  try {
+    return fs.readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}
+
+let sequence = 0;
+
+/**
+ * Run `command` in guest `guest` of the lab at `labDir` and wait for it: its stdout, stderr and
+ * exit code. Throws ExecError when the guest is missing, down, not ready, has no agent, or the
+ * command runs longer than `timeoutMs` (then it is killed in the guest, its process group too).
+ * Requests may run concurrently.
+ */
+export async function execInGuest(
+  labDir: string,
+  guest: string,
+  command: string | string[],
+  opts: ExecOptions = {},
+): Promise<ExecResult> {
+  const t0 = Date.now();
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const script = commandScript(command);
+  assertExecReady(labDir, guest);
+  const p = naming.guestPaths(labDir, guest);
+  const id = [
+    Date.now().toString(36),
+    process.pid.toString(36),
+    (sequence++).toString(36),
+    crypto.randomBytes(3).toString("hex"),
+  ].join("-");
+  const dir = path.join(p.execDir, id);
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    fs.writeFileSync(path.join(dir, "cmd"), script);
+    if (opts.stdin !== undefined) fs.writeFileSync(path.join(dir, "stdin"), opts.stdin);
+    await sendLine(p.agentIn, `X ${id}\n`, guest);
+    const how = await waitForRc(dir, timeoutMs, () => guestPid(labDir, guest) !== undefined);
+    const stdout = readText(path.join(dir, "out"));
+    const stderr = readText(path.join(dir, "err"));
+    if (how === "dead")
+      throw new ExecError(
+        `guest "${guest}" stopped while running \`${commandLabel(command)}\`: ` +
+          "run `pulumi refresh` and then `pulumi up` to boot it again",
+        "down",
+        stdout,
+        stderr,
+      );
+    if (how === "timeout") {
+      await sendLine(p.agentIn, `K ${id}\n`, guest).catch(() => undefined);
+      // Return once the agent has killed it, so the caller never races a leftover command.
+      await host.waitFor(() => fs.existsSync(path.join(dir, "killed")), 6000, 20);
+      throw new ExecError(
+        `guest "${guest}": \`${commandLabel(command)}\` timed out after ${timeoutMs} ms (killed in the guest)`,
+        "timeout",
+        stdout,
+        stderr,
+      );
+    }
+    const exitCode = Number(readText(path.join(dir, "rc")).trim());
+    return {
+      stdout,
+      stderr,
+      exitCode: Number.isInteger(exitCode) ? exitCode : -1,
+      durationMs: Date.now() - t0,
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// The Exec resource: a command run in a guest on create, again when its triggers change.
+// ---------------------------------------------------------------------------------------
+
+/** The Exec resource's input schema (built in a function: see provider/schemas.ts). */
+export function execSchema() {
+  return z.object({
+    /** The guest folder (`Guest.guestDir`): `<labDir>/g/<name>`. */
+    guestDir: z.string().regex(/^\/[A-Za-z0-9._+/-]*\/g\/[a-z][a-z0-9-]*$/, "use a Guest's guestDir output"),
+    command: z.union([
+      z.string().min(1, "give a command"),
+      z.array(z.string()).min(1, "give a command (argv: at least one word)"),
+    ]),
+    stdin: z.string().optional(),
+    /** Any change re-runs the command (a replace). */
+    triggers: z.array(z.any()).default([]),
+    /** The guest's boot id: a rebooted guest runs the command again. */
+    bootId: z.string().default(""),
+    timeoutSeconds: z.number().positive().default(60),
+    /** A non-zero exit fails the update (default); false records it in `exitCode`. */
+    failOnError: z.boolean().default(true),
+  });
+}
+
+export type ExecInputs = z.output<ReturnType<typeof execSchema>>;
+
+export interface ExecOutputs extends ExecInputs {
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+}
+
+/** `<labDir>/g/<name>` → [labDir, name]. */
+export function splitGuestDir(guestDir: string): [string, string] {
+  return [path.dirname(path.dirname(guestDir)), path.basename(guestDir)];
+}
+
+/** Inputs whose change re-runs the command (a replace); the others only change outputs. */
+export const EXEC_RERUN_KEYS = ["guestDir", "command", "stdin", "triggers", "bootId"] as const;
+
+export function planExec(
+  olds: Partial<ExecInputs>,
+  news: Partial<ExecInputs>,
+): { changes: string[]; replaces: string[] } {
+  const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  const replaces = EXEC_RERUN_KEYS.filter((k) => !same(olds[k], news[k]));
+  const changes = [
+    ...replaces,
+    ...(["timeoutSeconds", "failOnError"] as const).filter((k) => !same(olds[k], news[k])),
+  ];
+  return { changes, replaces };
+}
+
+async function runExec(inputs: ExecInputs): Promise<ExecOutputs> {
+  const [labDir, name] = splitGuestDir(inputs.guestDir);
+  const r = await execInGuest(labDir, name, inputs.command, {
+    timeoutMs: inputs.timeoutSeconds * 1000,
+    stdin: inputs.stdin,
+  });
+  if (r.exitCode !== 0 && inputs.failOnError)
+    throw new Error(
+      `exec in guest "${name}": \`${commandLabel(inputs.command)}\` exited with ${r.exitCode}\n` +
+        `--- stderr (tail) ---\n${host.lastLines(r.stderr)}\n--- stdout (tail) ---\n${host.lastLines(r.stdout)}`,
+    );
+  return { ...inputs, stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
+}
+
+export const execProvider: pulumi.dynamic.ResourceProvider = {
+  async check(_olds: any, news: any) {
+    const r = validate(execSchema(), news);
+    return r.ok ? { inputs: r.value } : { inputs: news, failures: r.failures as CheckFailure[] };
+  },
+
+  async diff(_id: string, olds: any, news: any) {
+    const plan = planExec(olds, news);
+    return { changes: plan.changes.length > 0, replaces: plan.replaces };
+  },
+
+  async create(inputs: any) {
+    const outs = await runExec(inputs as ExecInputs);
+    return { id: `exec-${crypto.randomBytes(6).toString("hex")}`, outs };
+  },
+
+  async update(_id: string, olds: any, news: any) {
+    // Only timeoutSeconds/failOnError changed (everything else replaces): keep the results.
+    const o = olds as ExecOutputs;
+    return { outs: { ...(news as ExecInputs), stdout: o.stdout, stderr: o.stderr, exitCode: o.exitCode } };
+  },
+
+  async delete() {
+    // Nothing to undo: the command ran in the guest.
+  },
+};
