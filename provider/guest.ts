@@ -7,6 +7,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import * as host from "./hosttools";
 import * as naming from "./naming";
 import * as uml from "./uml";
+import * as exec from "./exec";
 import {
   schemas,
   validate,
@@ -50,7 +51,8 @@ export type NicOp =
   | { kind: "attach"; index: number }
   | { kind: "detach"; index: number }
   | { kind: "replug"; index: number }
-  | { kind: "readdress"; index: number };
+  | { kind: "readdress"; index: number }
+  | { kind: "link"; index: number };
 
 export interface GuestPlan {
   changes: string[];
@@ -87,6 +89,7 @@ export function planNics(olds: NicInputs[], news: NicInputs[]): NicOp[] {
     )
       ops.push({ kind: "replug", index: i });
     else if (canonical(o.addresses) !== canonical(n.addresses)) ops.push({ kind: "readdress", index: i });
+    else if (!!o.linkDown !== !!n.linkDown) ops.push({ kind: "link", index: i });
   }
   for (let i = olds.length; i < news.length; i++) ops.push({ kind: "attach", index: i });
   return ops;
@@ -167,11 +170,24 @@ async function readBootId(mconsole: string): Promise<string> {
   return r.ok ? r.text.trim() : "";
 }
 
+/**
+ * Run shell lines in a running guest and wait for them: through the exec agent, or the
+ * console shell for a guest booted from an image without the agent. Failures of single
+ * lines are tolerated (re-adding an existing route is harmless), as on the console.
+ */
+async function guestShell(o: Pick<GuestOutputs, "labDir" | "name">, lines: string[]): Promise<void> {
+  const p = naming.guestPaths(o.labDir, o.name);
+  if (fs.existsSync(`${p.state}/agent`)) {
+    const r = await exec.execInGuest(o.labDir, o.name, lines.join("\n"), { timeoutMs: 20_000 });
+    if (r.stdout || r.stderr) fs.appendFileSync(`${p.state}/changes.log`, r.stdout + r.stderr);
+  } else await uml.consoleExec(o.labDir, o.name, lines);
+}
+
 async function removeNic(o: GuestOutputs, index: number): Promise<void> {
   let r = await uml.mconsole(o.mconsole, ["remove", `eth${index}`]);
   if (!r.ok && /open/i.test(r.text)) {
-    // UML refuses to remove an interface that is up: take it down from the console.
-    await uml.consoleExec(o.labDir, o.name, [`ip link set eth${index} down`]);
+    // UML refuses to remove an interface that is up: take it down first.
+    await guestShell(o, [`ip link set eth${index} down`]);
     r = await uml.mconsole(o.mconsole, ["remove", `eth${index}`]);
   }
   if (!r.ok && !/not found|no such/i.test(r.text))
@@ -194,11 +210,12 @@ async function applyNicOps(o: GuestOutputs, news: GuestInputs, ops: NicOp[]): Pr
       shell.push(...uml.nicAddressCommands(op.index, nics[op.index], false));
     }
     if (op.kind === "readdress") shell.push(...uml.nicAddressCommands(op.index, nics[op.index], true));
+    if (op.kind === "link") shell.push(uml.nicLinkCommand(op.index, nics[op.index]));
   }
   if (shell.length > 0) {
     // Routes through a re-plugged NIC vanished with it; re-adding existing ones is harmless.
     for (const r of news.routes) shell.push(`ip route add ${r.dest} via ${r.via}`);
-    await uml.consoleExec(o.labDir, o.name, shell);
+    await guestShell(o, shell);
   }
   // Keep the contract's config file true for the next boot.
   host.writeFileAtomic(naming.guestPaths(news.labDir, news.name).config, uml.contractConfig(news), 0o644);

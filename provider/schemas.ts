@@ -101,6 +101,8 @@ export function schemas() {
     switchInstance: z.string(),
     mac,
     addresses: z.array(orUnknown(cidr)).default([]),
+    /** Administratively down in the guest (`ip link set ethN down`): cable unplugged, NIC kept. */
+    linkDown: z.boolean().default(false),
   });
 
   const route = z.object({

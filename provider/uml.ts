@@ -64,6 +64,7 @@ export function contractConfig(g: GuestInputs): string {
   const nics = Array.isArray(g.nics) ? g.nics : [];
   nics.forEach((n, k) => {
     for (const a of n.addresses) lines.push(`addr eth${k} ${a}`);
+    if (n.linkDown) lines.push(`down eth${k}`);
   });
   for (const r of g.routes) lines.push(`route ${r.dest} via ${r.via}`);
   for (const k of Object.keys(g.sysctls).sort()) lines.push(`sysctl ${k} ${g.sysctls[k]}`);
@@ -75,8 +76,14 @@ export function nicAddressCommands(index: number, nic: NicInputs, flush: boolean
   const dev = `eth${index}`;
   const out = flush ? [`ip addr flush dev ${dev}`] : [];
   for (const a of nic.addresses) out.push(`ip addr add ${a} dev ${dev}`);
-  if (nic.addresses.length > 0) out.push(`ip link set ${dev} up`);
+  if (nic.linkDown) out.push(`ip link set ${dev} down`);
+  else if (nic.addresses.length > 0) out.push(`ip link set ${dev} up`);
   return out;
+}
+
+/** The shell line that applies a NIC's link state (`linkDown`) in a running guest. */
+export function nicLinkCommand(index: number, nic: Pick<NicInputs, "linkDown">): string {
+  return `ip link set eth${index} ${nic.linkDown ? "down" : "up"}`;
 }
 
 export interface MconsoleReply {

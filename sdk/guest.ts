@@ -18,6 +18,8 @@ export interface NicArgs {
   mac?: string;
   /** Addresses with prefix, e.g. ["10.0.0.1/24"]. An interface with an address is brought up. */
   addresses?: pulumi.Input<string>[];
+  /** Take the link down in the guest (`ip link set ethN down`), like pulling the cable; an in-place change, kept across reboots and re-plugs. */
+  linkDown?: boolean;
 }
 
 /** A plain disk image (used as is) or a COW disk over a backing image. */
@@ -97,6 +99,7 @@ export class Guest extends pulumi.dynamic.Resource {
         switchInstance: n.switch.instance,
         mac: n.mac ?? args.lab.mac(guestName, i),
         addresses: n.addresses ?? [],
+        linkDown: n.linkDown ?? false,
       })),
       hostname: args.hostname,
       routes: args.routes ?? [],

@@ -8,6 +8,7 @@ const nic = (over: Partial<NicInputs> = {}): NicInputs => ({
   switchInstance: "100:5",
   mac: "02:00:00:00:00:01",
   addresses: ["10.0.0.1/24"],
+  linkDown: false,
   ...over,
 });
 
@@ -103,6 +104,18 @@ describe("guest plan", () => {
     expect(planNics([nic()], [nic({ mac: "02:00:00:00:00:09" })])).toEqual([{ kind: "replug", index: 0 }]);
     expect(planNics([nic()], [nic({ addresses: ["10.0.0.9/24"] })])).toEqual([
       { kind: "readdress", index: 0 },
+    ]);
+  });
+
+  test("taking a link down or up is an in-place link change, kept in the boot config", () => {
+    expect(planNics([nic()], [nic({ linkDown: true })])).toEqual([{ kind: "link", index: 0 }]);
+    expect(planGuest(base, { ...base, nics: [nic({ linkDown: true })] }).replaces).toEqual([]);
+    expect(contractConfig({ ...base, nics: [nic({ linkDown: true })] })).toContain("down eth0\n");
+    // A re-plugged or re-addressed NIC that is meant to be down stays down.
+    expect(nicAddressCommands(0, nic({ linkDown: true }), true)).toEqual([
+      "ip addr flush dev eth0",
+      "ip addr add 10.0.0.1/24 dev eth0",
+      "ip link set eth0 down",
     ]);
   });
 
