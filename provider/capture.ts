@@ -104,7 +104,10 @@ export function captureCommand(c: CaptureInputs, file: string): { cmd: string; a
   };
 }
 
-/** Every input decides the process: any change starts a new capture (delete first: same file). */
+/**
+ * Every input decides the process: any change starts a new capture (delete first: same file).
+ * An unknown switch or tap output (a preview of their update) counts as unchanged, as in planTap.
+ */
 export function planCapture(olds: CaptureInputs, news: CaptureInputs): pulumi.dynamic.DiffResult {
   const keys = [
     "labDir",
@@ -118,7 +121,7 @@ export function planCapture(olds: CaptureInputs, news: CaptureInputs): pulumi.dy
     "tapInstance",
     "file",
   ] as const;
-  const replaces = keys.filter((k) => olds[k] !== news[k]);
+  const replaces = keys.filter((k) => news[k] !== UNKNOWN && olds[k] !== news[k]);
   return { changes: replaces.length > 0, replaces, deleteBeforeReplace: true };
 }
 

@@ -66,12 +66,15 @@ export function filterArgs(i: Pick<ImpairmentInputs, "lossPercent" | "delayMs" |
   return out;
 }
 
-/** Only its place replaces an impairment; settings and the upstream switch change in place. */
+/**
+ * Only its place replaces an impairment; settings and the upstream switch change in place. An
+ * unknown upstream output (a preview of the switch's update) counts as unchanged, as in planTap.
+ */
 export function planImpairment(olds: ImpairmentInputs, news: ImpairmentInputs): pulumi.dynamic.DiffResult {
   const replaces = (["labDir", "name"] as const).filter((k) => olds[k] !== news[k]);
   const inPlace = (
     ["upstreamEngine", "upstream", "upstreamInstance", "lossPercent", "delayMs", "rateKbit"] as const
-  ).filter((k) => olds[k] !== news[k]);
+  ).filter((k) => news[k] !== UNKNOWN && olds[k] !== news[k]);
   return { changes: replaces.length + inPlace.length > 0, replaces, deleteBeforeReplace: true };
 }
 

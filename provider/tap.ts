@@ -51,10 +51,15 @@ export function tapLogPath(labDir: string, name: string): string {
   return `${labDir}/net/${name}.log`;
 }
 
-/** A tap is re-made (delete first: same device name) when its switch changes; addresses change in place. */
+/**
+ * A tap is re-made (delete first: same device name) when its switch changes; addresses change
+ * in place. A switch output that is unknown (in a preview, every output of a switch being
+ * updated is) counts as unchanged: a suspended switch keeps its instance, and a switch that is
+ * really replaced shows as such itself; `up` diffs again with the real values.
+ */
 export function planTap(olds: TapInputs, news: TapInputs): pulumi.dynamic.DiffResult {
   const replaces = (["labDir", "name", "engine", "control", "switchInstance"] as const).filter(
-    (k) => olds[k] !== news[k],
+    (k) => news[k] !== UNKNOWN && olds[k] !== news[k],
   );
   const changes = replaces.length > 0 || JSON.stringify(olds.addresses) !== JSON.stringify(news.addresses);
   return { changes, replaces, deleteBeforeReplace: true };
