@@ -1,0 +1,194 @@
+// The exec agent on real UML under the real Pulumi engine: commands run in a running guest
+// through the agent's own line (not the login console) and give back stdout, stderr and the
+// exit code; a thousand in a row lose or mix nothing; concurrent ones keep their outputs
+// apart; a timeout kills the command in the guest; the Exec resource re-runs on new
+// triggers; a NIC's link goes down and up in place; the CLI passes exit codes through and
+// attaches to the console; a missing or dead guest gives an error that says what to do.
+import * as child_process from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { REPO, testStack, TestStack } from "../helpers/stack";
+import { ensureBuilt, ensurePulumiOnPath, killGroupsMentioning, processesMentioning } from "../helpers/lab";
+import { buildImage, resolveSpec } from "../../provider/image";
+import { processAlive, waitFor } from "../../provider/hosttools";
+import { exec, ExecError } from "../../sdk/exec";
+
+const workDir = path.join(REPO, "tests/integration/exec-program");
+
+interface GuestInfo {
+  name: string;
+  pid: number;
+  guestDir: string;
+  bootId: string;
+  mconsole: string;
+}
+
+function cli(args: string[], input?: string, env: Record<string, string> = {}) {
+  return child_process.spawnSync("node", [path.join(REPO, "dist/cli/umlab.js"), ...args], {
+    encoding: "utf8",
+    input,
+    timeout: 60_000,
+    env: { ...process.env, ...env },
+  });
+}
+
+describe("exec agent: commands in running guests", () => {
+  let scratch: string;
+  let runtime: string;
+  let t: TestStack;
+  let labDir: string;
+  let g1: GuestInfo;
+  let g2: GuestInfo;
+
+  beforeAll(async () => {
+    ensurePulumiOnPath();
+    ensureBuilt();
+    scratch = fs.mkdtempSync(path.join(os.tmpdir(), "umlab-exec-"));
+    runtime = fs.mkdtempSync("/tmp/uex-");
+    process.env.UMLAB_RUNTIME = runtime;
+    process.env.PULUMI_HOME = path.join(scratch, "pulumi-home");
+    fs.mkdirSync(process.env.PULUMI_HOME);
+    const image = await buildImage(resolveSpec({ preset: "busybox", cacheDir: path.join(scratch, "cache") }));
+    t = await testStack(workDir, "exec", { backing: image.path });
+    const up = await t.stack.up();
+    expect(up.summary.result).toBe("succeeded");
+    labDir = up.outputs.labDir.value;
+    [g1, g2] = up.outputs.guestInfo.value as GuestInfo[];
+  }, 300_000);
+
+  afterAll(async () => {
+    if (t) await t.dispose().catch(() => undefined);
+    killGroupsMentioning(runtime);
+    fs.rmSync(runtime, { recursive: true, force: true });
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }, 300_000);
+
+  test("a command's stdout, stderr and exit code come back; argv words pass as is; stdin is given", async () => {
+    const r = await exec({ labDir, name: "g1" }, "echo out; echo err >&2; exit 3");
+    expect(r).toMatchObject({ stdout: "out\n", stderr: "err\n", exitCode: 3 });
+
+    // Quotes, spaces, $ and ; in argv words are data, never shell syntax.
+    const words = ["it's", "a b", "$HOME", "; false", "*"];
+    const argv = await exec(g1, ["printf", "%s\\n", ...words]);
+    expect(argv.stdout).toBe(words.map((w) => `${w}\n`).join(""));
+    expect(argv.exitCode).toBe(0);
+
+    const stdin = await exec(g1, ["wc", "-l"], { stdin: "a\nb\nc\n" });
+    expect(stdin.stdout.trim()).toBe("3");
+    // It ran in the guest, not on the host.
+    expect((await exec(g1, ["hostname"])).stdout.trim()).toBe("g1");
+    // Nothing was typed on the login console.
+    expect(fs.readFileSync(path.join(g1.guestDir, "console.log"), "utf8")).not.toContain("printf");
+  });
+
+  test("a thousand commands in a row: every output comes back whole and to the right caller", async () => {
+    const t0 = Date.now();
+    const wrong: string[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const r = await exec(g1, ["echo", `line-${i}`]);
+      if (r.stdout !== `line-${i}\n` || r.stderr !== "" || r.exitCode !== 0)
+        wrong.push(`${i}: ${JSON.stringify(r)}`);
+    }
+    console.log(`1000 sequential exec round trips: ${Date.now() - t0} ms`);
+    expect(wrong).toEqual([]);
+    // No request folder is left behind.
+    expect(fs.readdirSync(path.join(g1.guestDir, "exec"))).toEqual([]);
+  }, 600_000);
+
+  test("concurrent commands keep their outputs apart", async () => {
+    const rs = await Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        exec(i % 2 ? g1 : g2, `sleep 0.$((${i} % 4)); echo start-${i}; seq 1 200 | tail -1; echo end-${i}`),
+      ),
+    );
+    rs.forEach((r, i) => expect(r.stdout).toBe(`start-${i}\n200\nend-${i}\n`));
+  });
+
+  test("a command that outlives its timeout is reported as timed out and killed in the guest", async () => {
+    const t0 = Date.now();
+    const err = await exec(g1, "echo started; sleep 317 & sleep 318", { timeoutMs: 800 }).catch((e) => e);
+    expect(err).toBeInstanceOf(ExecError);
+    expect(err.reason).toBe("timeout");
+    expect(err.message).toMatch(/guest "g1": .*sleep 318.* timed out after 800 ms \(killed in the guest\)/);
+    expect(err.stdout).toBe("started\n");
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    // Its whole process group went, the background sleep too.
+    const ps = await exec(g1, "ps | grep -c 'sleep 31[78]' || true");
+    expect(ps.stdout.trim()).toBe("0");
+  });
+
+  test("the Exec resource runs on create and again when its triggers change", async () => {
+    const first = await t.stack.outputs();
+    expect(first.stampOut.value).toEqual({ stdout: "run-1\n", stderr: "to-stderr\n", exitCode: 0 });
+    await t.stack.setConfig("trigger", { value: "2" });
+    const preview = await t.stack.preview({ diff: true });
+    expect(preview.changeSummary).toEqual({ same: expect.any(Number), replace: 1 });
+    expect(preview.stdout).toMatch(/umlab:Exec: \(replace\)/);
+    const up = await t.stack.up();
+    expect(up.outputs.stampOut.value.stdout).toBe("run-1\nrun-2\n");
+  });
+
+  test("a NIC's link goes down and comes back up in place, without a reboot", async () => {
+    const ping = async () => (await exec(g1, ["ping", "-c", "1", "-W", "1", "10.0.0.2"])).exitCode;
+    expect(await waitFor(async () => (await ping()) === 0, 20_000, 200)).toBe(true);
+
+    await t.stack.setConfig("linkDown", { value: "true" });
+    const preview = await t.stack.preview({ diff: true });
+    expect(preview.changeSummary).toEqual({ same: expect.any(Number), update: 1 });
+    expect(preview.stdout).not.toMatch(/replace/);
+    await t.stack.up();
+    expect((await exec(g2, ["cat", "/sys/class/net/eth0/operstate"])).stdout.trim()).toBe("down");
+    expect(await ping()).not.toBe(0);
+    // The boot config keeps it down after a reboot too.
+    expect(fs.readFileSync(path.join(g2.guestDir, "config"), "utf8")).toContain("down eth0\n");
+
+    await t.stack.setConfig("linkDown", { value: "false" });
+    await t.stack.up();
+    expect(await waitFor(async () => (await ping()) === 0, 20_000, 200)).toBe(true);
+    const after = (await t.stack.outputs()).guestInfo.value as GuestInfo[];
+    expect(after[1].bootId).toBe(g2.bootId);
+    expect(after[1].pid).toBe(g2.pid);
+  }, 300_000);
+
+  test("umlab exec passes output and the exit code through; umlab console runs typed lines", () => {
+    const r = cli(["exec", "g1", "--", "sh", "-c", "echo from-cli; echo oops >&2; exit 7"]);
+    expect(r.status).toBe(7);
+    expect(r.stdout).toBe("from-cli\n");
+    expect(r.stderr).toBe("oops\n");
+
+    const slow = cli(["exec", "--timeout", "1", "g1", "--", "sleep", "30"]);
+    expect(slow.status).toBe(124);
+    expect(slow.stderr).toMatch(/timed out after 1000 ms/);
+
+    const lab = cli(["exec", "--lab", path.basename(labDir), "g2", "--", "hostname"]);
+    expect(lab.stdout).toBe("g2\n");
+
+    const missing = cli(["exec", "g7", "--", "true"]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/no guest "g7" in any lab.*guests: g1 \(.*\), g2/);
+
+    const ls = cli(["ls"]);
+    expect(ls.stdout).toMatch(/g1\s+running \(pid \d+\)/);
+
+    // A scripted console session: the line reaches the console shell, its output comes back.
+    const con = cli(["console", "g2"], "echo console-$((6*7))\n");
+    expect(con.status).toBe(0);
+    expect(con.stdout).toContain("console-42");
+  });
+
+  test("exec on a missing guest or a guest that is down names the guest and says what to do", async () => {
+    const missing = await exec({ labDir, name: "nope" }, ["true"]).catch((e) => e);
+    expect(missing).toBeInstanceOf(ExecError);
+    expect(missing.reason).toBe("missing");
+    expect(missing.message).toMatch(/guest "nope" does not exist in lab .*; the lab's guests are: g1, g2/);
+
+    process.kill(-g2.pid, "SIGKILL");
+    await waitFor(() => !processAlive(g2.pid), 10_000);
+    const down = await exec(g2, ["true"]).catch((e) => e);
+    expect(down).toBeInstanceOf(ExecError);
+    expect(down.reason).toBe("down");
+    expect(down.message).toMatch(/guest "g2" is not running .*pulumi refresh.*pulumi up/);
+    expect(processesMentioning(`umid=g2 `).filter((p) => p.cmd.includes(labDir))).toEqual([]);
+  });
+});
