@@ -8,3 +8,4 @@ export * from "./tap";
 export * from "./capture";
 export * from "./serial";
 export * from "./faults";
+export * from "./checks";

@@ -1,0 +1,216 @@
+// Lab checks: what a working lab looks like, checked in the running guests after they are
+// up (in the spirit of Netkit's ltest and netlab validate). Each check runs through the exec
+// agent and is retried until it passes or the deadline passes (convergence: OSPF routes take
+// seconds to appear). Results are outputs; `failOnError` fails the update with a message that
+// names each failed check and shows what was seen. `pulumi refresh` checks again.
+import type * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import * as host from "./hosttools";
+import { execInGuest, splitGuestDir, ExecError } from "./exec";
+import { validate, CheckFailure } from "./schemas";
+
+/** The Checks resource's input schema (built in a function: see provider/schemas.ts). */
+export function checksSchema() {
+  const guestDir = z
+    .string()
+    .regex(/^\/[A-Za-z0-9._+/-]*\/g\/[a-z][a-z0-9-]*$/, "use a Guest's guestDir output");
+  const base = { name: z.string().min(1).optional(), guestDir };
+  const check = z.discriminatedUnion("kind", [
+    z.object({
+      ...base,
+      kind: z.literal("ping"),
+      /** The address to reach (IPv4 or IPv6). */
+      to: z.string().regex(/^[0-9a-fA-F.:]+$/, "use an IP address"),
+    }),
+    z.object({
+      ...base,
+      kind: z.literal("route"),
+      /** The exact prefix, e.g. "192.168.100.3/32" (or "default"). */
+      dest: z.string().regex(/^(default|[0-9a-fA-F.:]+(\/[0-9]{1,3})?)$/, 'use a prefix like "10.0.0.0/24"'),
+      via: z.string().optional(),
+      dev: z.string().optional(),
+      /** The routing protocol that installed it, e.g. "ospf". */
+      proto: z.string().optional(),
+    }),
+    z.object({
+      ...base,
+      kind: z.literal("command"),
+      command: z.union([z.string().min(1), z.array(z.string()).min(1)]),
+      /** A regular expression stdout must match (JavaScript syntax). */
+      expect: z.string().optional(),
+      flags: z.string().default(""),
+      /** The exit code wanted (default 0 when `expect` is not given). */
+      exitCode: z.number().int().optional(),
+    }),
+  ]);
+  return z.object({
+    checks: z.array(check).min(1, "give at least one check"),
+    /** Each check is retried until it passes or this many seconds after the start. */
+    deadlineSeconds: z.number().positive().default(60),
+    /** Pause between attempts of one check. */
+    intervalMs: z.number().int().nonnegative().default(500),
+    /** Fail the update when a check fails (default false: results are outputs only). */
+    failOnError: z.boolean().default(false),
+    /** Any change checks again; the SDK passes the guests' boot ids. */
+    triggers: z.array(z.any()).default([]),
+  });
+}
+
+export type ChecksInputs = z.output<ReturnType<typeof checksSchema>>;
+export type CheckSpec = ChecksInputs["checks"][number];
+
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  attempts: number;
+  seconds: number;
+  /** What the last attempt saw (output tail, or why it could not run). */
+  seen: string;
+}
+
+export interface ChecksOutputs extends ChecksInputs {
+  results: CheckResult[];
+  passed: number;
+  failed: number;
+  ok: boolean;
+  /** One line per check: `ok   <name>` / `FAIL <name>: <seen>`. */
+  summary: string;
+}
+
+/** The name a check shows under when none is given. */
+export function checkName(c: CheckSpec): string {
+  if (c.name) return c.name;
+  const guest = splitGuestDir(c.guestDir)[1];
+  if (c.kind === "ping") return `${guest} reaches ${c.to}`;
+  if (c.kind === "route")
+    return `${guest} has a route to ${c.dest}${c.via ? ` via ${c.via}` : ""}${c.dev ? ` dev ${c.dev}` : ""}${c.proto ? ` (${c.proto})` : ""}`;
+  const cmd = typeof c.command === "string" ? c.command : c.command.join(" ");
+  return `${guest}: \`${cmd}\`` + (c.expect !== undefined ? ` prints /${c.expect}/${c.flags}` : "");
+}
+
+/** The command an attempt runs in the guest (argv: no shell). */
+export function checkCommand(c: CheckSpec): string | string[] {
+  if (c.kind === "ping")
+    return c.to.includes(":")
+      ? ["ping", "-6", "-c", "1", "-W", "1", c.to]
+      : ["ping", "-c", "1", "-W", "1", c.to];
+  if (c.kind === "route")
+    // A bare prefix selects exactly that prefix (iproute2 and busybox alike).
+    return ["ip", ...(c.dest.includes(":") ? ["-6"] : []), "route", "show", c.dest];
+  return c.command;
+}
+
+/** Did an attempt pass, given what the command printed and returned? (pure) */
+export function judge(c: CheckSpec, r: { stdout: string; exitCode: number }): boolean {
+  if (c.kind === "ping") return r.exitCode === 0;
+  if (c.kind === "route") {
+    const lines = r.stdout.split("\n").filter((l) => l.trim() !== "");
+    if (r.exitCode !== 0 || lines.length === 0) return false;
+    const text = ` ${lines.join(" ")} `;
+    if (c.via && !text.includes(` via ${c.via} `)) return false;
+    if (c.dev && !text.includes(` dev ${c.dev} `)) return false;
+    if (c.proto && !text.includes(` proto ${c.proto} `)) return false;
+    return true;
+  }
+  const wantCode = c.exitCode ?? (c.expect === undefined ? 0 : undefined);
+  if (wantCode !== undefined && r.exitCode !== wantCode) return false;
+  return c.expect === undefined || new RegExp(c.expect, c.flags).test(r.stdout);
+}
+
+async function runCheck(c: CheckSpec, deadline: number, intervalMs: number): Promise<CheckResult> {
+  const t0 = Date.now();
+  const [labDir, guest] = splitGuestDir(c.guestDir);
+  const name = checkName(c);
+  let attempts = 0;
+  let seen = "";
+  for (;;) {
+    attempts++;
+    try {
+      const r = await execInGuest(labDir, guest, checkCommand(c), {
+        timeoutMs: Math.max(2000, Math.min(15_000, deadline - Date.now())),
+      });
+      const out = host.lastLines(`${r.stdout}\n${r.stderr}`, 6);
+      seen = `exit ${r.exitCode}${out ? `: ${out}` : ", no output"}`;
+      if (judge(c, r)) return { name, ok: true, attempts, seconds: (Date.now() - t0) / 1000, seen };
+    } catch (e) {
+      seen = (e as Error).message;
+      // A missing or dead guest will not come back by waiting.
+      if (e instanceof ExecError && e.reason !== "timeout" && e.reason !== "not-ready")
+        return { name, ok: false, attempts, seconds: (Date.now() - t0) / 1000, seen };
+    }
+    if (Date.now() + intervalMs >= deadline)
+      return { name, ok: false, attempts, seconds: (Date.now() - t0) / 1000, seen };
+    await host.sleep(intervalMs);
+  }
+}
+
+/** The one-line-per-check report. */
+export function summarize(results: CheckResult[]): string {
+  return results
+    .map((r) =>
+      r.ok
+        ? `ok   ${r.name} (${r.attempts} attempt${r.attempts === 1 ? "" : "s"}, ${r.seconds.toFixed(1)} s)`
+        : `FAIL ${r.name}: after ${r.attempts} attempt${r.attempts === 1 ? "" : "s"} in ${r.seconds.toFixed(1)} s, saw: ${r.seen}`,
+    )
+    .join("\n");
+}
+
+/** Run every check (concurrently), each retried until it passes or the deadline. */
+export async function runChecks(inputs: ChecksInputs): Promise<ChecksOutputs> {
+  const deadline = Date.now() + inputs.deadlineSeconds * 1000;
+  const results = await Promise.all(inputs.checks.map((c) => runCheck(c, deadline, inputs.intervalMs)));
+  const failed = results.filter((r) => !r.ok).length;
+  return {
+    ...inputs,
+    results,
+    passed: results.length - failed,
+    failed,
+    ok: failed === 0,
+    summary: summarize(results),
+  };
+}
+
+async function checkAndMaybeFail(inputs: ChecksInputs): Promise<ChecksOutputs> {
+  const outs = await runChecks(inputs);
+  if (!outs.ok && inputs.failOnError)
+    throw new Error(
+      `lab checks: ${outs.failed} of ${outs.results.length} failed within ${inputs.deadlineSeconds} s\n` +
+        summarize(outs.results.filter((r) => !r.ok)),
+    );
+  return outs;
+}
+
+export const checksProvider: pulumi.dynamic.ResourceProvider = {
+  async check(_olds: any, news: any) {
+    const r = validate(checksSchema(), news);
+    return r.ok ? { inputs: r.value } : { inputs: news, failures: r.failures as CheckFailure[] };
+  },
+
+  async diff(_id: string, olds: any, news: any) {
+    const keys = ["checks", "deadlineSeconds", "intervalMs", "failOnError", "triggers"];
+    const changed = keys.filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
+    return { changes: changed.length > 0 };
+  },
+
+  async create(inputs: any) {
+    const outs = await checkAndMaybeFail(inputs as ChecksInputs);
+    return { id: `checks-${Date.now().toString(36)}`, outs };
+  },
+
+  async update(_id: string, _olds: any, news: any) {
+    return { outs: await checkAndMaybeFail(news as ChecksInputs) };
+  },
+
+  async read(id: string, props: any) {
+    // `pulumi refresh` checks again and records what it finds (never fails the refresh).
+    try {
+      return { id, props: await runChecks(props as ChecksInputs) };
+    } catch {
+      return { id, props };
+    }
+  },
+
+  async delete() {
+    // Nothing to undo: checks only look.
+  },
+};
