@@ -172,8 +172,8 @@ export const impairmentProvider: pulumi.dynamic.ResourceProvider = {
 
   async read(id: string, props: any) {
     const o = props as ImpairmentOutputs;
-    // The private switch gone: gone (the next up makes it, and guests re-plug). The filter
-    // gone alone is repaired by the next update (its instance no longer matches).
+    // The private switch gone: gone (the next up makes it, and guests re-plug). A wirefilter
+    // that died alone is not noticed here yet: the link stays cut until the next settings change.
     if (!o.pid || host.processInstance(o.pid) !== o.instance) return { id: "", props: {} };
     return { id, props };
   },
