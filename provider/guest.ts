@@ -136,7 +136,10 @@ export function writeGuestFolder(g: GuestInputs): void {
   const p = naming.guestPaths(g.labDir, g.name);
   fs.rmSync(p.dir, { recursive: true, force: true });
   fs.mkdirSync(p.state, { recursive: true, mode: 0o700 });
-  fs.mkdirSync(p.files, { recursive: true, mode: 0o700 });
+  // `cp -a files/. /` gives the guest's / the mode of files/ itself: 0700 there would lock
+  // every non-root daemon (frr, ...) out of the guest's whole filesystem.
+  fs.mkdirSync(p.files, { recursive: true, mode: 0o755 });
+  fs.chmodSync(p.files, 0o755);
   fs.mkdirSync(p.execDir, { recursive: true, mode: 0o700 });
   host.writeFileAtomic(p.config, uml.contractConfig(g), 0o644);
   for (const [guestPath, content] of Object.entries(g.files)) {
