@@ -6,14 +6,12 @@
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import * as host from "./hosttools";
-import { execInGuest, splitGuestDir, ExecError } from "./exec";
+import { execInGuest, splitGuestDir, ExecError, guestDirSchema, sameOrUnknown } from "./exec";
 import { validate, CheckFailure } from "./schemas";
 
 /** The Checks resource's input schema (built in a function: see provider/schemas.ts). */
 export function checksSchema() {
-  const guestDir = z
-    .string()
-    .regex(/^\/[A-Za-z0-9._+/-]*\/g\/[a-z][a-z0-9-]*$/, "use a Guest's guestDir output");
+  const guestDir = guestDirSchema();
   const base = { name: z.string().min(1).optional(), guestDir };
   const check = z.discriminatedUnion("kind", [
     z.object({
@@ -180,6 +178,11 @@ async function checkAndMaybeFail(inputs: ChecksInputs): Promise<ChecksOutputs> {
   return outs;
 }
 
+/** Without undefined values (the engine's protobuf encoding rejects them). */
+function plain<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v));
+}
+
 export const checksProvider: pulumi.dynamic.ResourceProvider = {
   async check(_olds: any, news: any) {
     const r = validate(checksSchema(), news);
@@ -188,23 +191,25 @@ export const checksProvider: pulumi.dynamic.ResourceProvider = {
 
   async diff(_id: string, olds: any, news: any) {
     const keys = ["checks", "deadlineSeconds", "intervalMs", "failOnError", "triggers"];
-    const changed = keys.filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
+    const changed = keys.filter((k) => !sameOrUnknown(olds[k], news[k]));
     return { changes: changed.length > 0 };
   },
 
   async create(inputs: any) {
     const outs = await checkAndMaybeFail(inputs as ChecksInputs);
-    return { id: `checks-${Date.now().toString(36)}`, outs };
+    return { id: `checks-${Date.now().toString(36)}`, outs: plain(outs) };
   },
 
   async update(_id: string, _olds: any, news: any) {
-    return { outs: await checkAndMaybeFail(news as ChecksInputs) };
+    return { outs: plain(await checkAndMaybeFail(news as ChecksInputs)) };
   },
 
   async read(id: string, props: any) {
-    // `pulumi refresh` checks again and records what it finds (never fails the refresh).
+    // `pulumi refresh` checks again, one attempt each (a refresh should be quick), and
+    // records what it finds; it never fails the refresh.
     try {
-      return { id, props: await runChecks(props as ChecksInputs) };
+      const outs = await runChecks({ ...(props as ChecksInputs), deadlineSeconds: 0 });
+      return { id, props: plain({ ...outs, deadlineSeconds: props.deadlineSeconds }) };
     } catch {
       return { id, props };
     }

@@ -14,7 +14,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import * as host from "./hosttools";
 import * as naming from "./naming";
-import { validate, CheckFailure } from "./schemas";
+import { validate, CheckFailure, UNKNOWN } from "./schemas";
 
 export interface ExecOptions {
   /** Kill the command (its whole process group, in the guest) after this long. Default 60 s. */
@@ -273,11 +273,35 @@ export async function execInGuest(
 // The Exec resource: a command run in a guest on create, again when its triggers change.
 // ---------------------------------------------------------------------------------------
 
+/** A Guest's `guestDir` output (unknown during the preview of an update of that guest). */
+export function guestDirSchema() {
+  return z.union([
+    z.literal(UNKNOWN),
+    z.string().regex(/^\/[A-Za-z0-9._+/-]*\/g\/[a-z][a-z0-9-]*$/, "use a Guest's guestDir output"),
+  ]);
+}
+
+/**
+ * Equal, counting a value still unknown (preview) as unchanged. A guest being updated has
+ * unknown outputs during preview; the real values are known, and compared again, when
+ * `pulumi up` reaches this resource, so a reboot still re-runs what depends on it.
+ */
+export function sameOrUnknown(olds: unknown, news: unknown): boolean {
+  if (news === UNKNOWN) return true;
+  if (Array.isArray(olds) && Array.isArray(news))
+    return olds.length === news.length && news.every((v, i) => sameOrUnknown(olds[i], v));
+  if (olds && news && typeof olds === "object" && typeof news === "object") {
+    const keys = new Set([...Object.keys(olds), ...Object.keys(news)]);
+    return [...keys].every((k) => sameOrUnknown((olds as any)[k], (news as any)[k]));
+  }
+  return JSON.stringify(olds ?? null) === JSON.stringify(news ?? null);
+}
+
 /** The Exec resource's input schema (built in a function: see provider/schemas.ts). */
 export function execSchema() {
   return z.object({
     /** The guest folder (`Guest.guestDir`): `<labDir>/g/<name>`. */
-    guestDir: z.string().regex(/^\/[A-Za-z0-9._+/-]*\/g\/[a-z][a-z0-9-]*$/, "use a Guest's guestDir output"),
+    guestDir: guestDirSchema(),
     command: z.union([
       z.string().min(1, "give a command"),
       z.array(z.string()).min(1, "give a command (argv: at least one word)"),
@@ -313,7 +337,7 @@ export function planExec(
   olds: Partial<ExecInputs>,
   news: Partial<ExecInputs>,
 ): { changes: string[]; replaces: string[] } {
-  const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  const same = sameOrUnknown;
   const replaces = EXEC_RERUN_KEYS.filter((k) => !same(olds[k], news[k]));
   const changes = [
     ...replaces,
@@ -333,7 +357,8 @@ async function runExec(inputs: ExecInputs): Promise<ExecOutputs> {
       `exec in guest "${name}": \`${commandLabel(inputs.command)}\` exited with ${r.exitCode}\n` +
         `--- stderr (tail) ---\n${host.lastLines(r.stderr)}\n--- stdout (tail) ---\n${host.lastLines(r.stdout)}`,
     );
-  return { ...inputs, stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
+  // A JSON round trip drops undefined values (the engine's encoding rejects them).
+  return JSON.parse(JSON.stringify({ ...inputs, stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode }));
 }
 
 export const execProvider: pulumi.dynamic.ResourceProvider = {

@@ -135,11 +135,20 @@ const routers = nodes.map((n) => {
   });
 });
 
-// Converged: every router reaches every other router's service address.
+// Converged: every router has both adjacencies Full and reaches every other router's service
+// address, and node01's route to node03 goes through node04 (192.168.4.4), as in the seed.
 const converged = new umlab.Checks("converged", {
-  checks: routers.flatMap((g, i) =>
-    nodes.filter((m) => m !== i + 1).map((m) => umlab.check.ping(g, `192.168.100.${m}`)),
-  ),
+  checks: [
+    ...routers.map((g, i) =>
+      umlab.check.command(g, ["vtysh", "-c", "show ip ospf neighbor"], /Full\/[\s\S]*Full\//, {
+        name: `node0${i + 1} has two Full OSPF neighbours`,
+      }),
+    ),
+    ...routers.flatMap((g, i) =>
+      nodes.filter((m) => m !== i + 1).map((m) => umlab.check.ping(g, `192.168.100.${m}`)),
+    ),
+    umlab.check.route(routers[0], "192.168.100.3/32", { via: "192.168.4.4", proto: "ospf" }),
+  ],
   deadlineSeconds: 90,
   failOnError: true,
 });

@@ -1,0 +1,161 @@
+// The seed's OSPF case study (examples/ospf-ring) on real UML under the real Pulumi engine:
+// after `pulumi up` OSPF has converged (the lab checks passed: every node reaches every
+// service address); node01 reaches node03 through node04 (record route); taking node04's
+// interface toward node03 down declaratively (a program change, previewed as an in-place
+// update) reroutes through node02; after it comes back, killing node04 (kill -9 of its process
+// group) reroutes too; refresh + up bring node04 back and the checks pass again. Outages are
+// measured with a 50 ms ping in node01 and printed; speed is asserted only in bench/ospf.ts.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { REPO, testStack, TestStack } from "../helpers/stack";
+import { ensurePulumiOnPath, killGroupsMentioning, processesMentioning } from "../helpers/lab";
+import { recordRoute, startPing } from "../helpers/ospf";
+import { processAlive, waitFor, sleep } from "../../provider/hosttools";
+import { exec } from "../../sdk/exec";
+
+const workDir = path.join(REPO, "examples/ospf-ring");
+
+interface NodeInfo {
+  name: string;
+  pid: number;
+  guestDir: string;
+  bootId: string;
+}
+
+// On link 3 (node03-node04) node04 is 192.168.3.4; on link 2 (node02-node03) node02 is 192.168.2.2.
+const VIA_NODE04 = "192.168.3.4";
+const VIA_NODE02 = "192.168.2.2";
+
+describe("ospf-ring: the seed's OSPF case study", () => {
+  let scratch: string;
+  let runtime: string;
+  let t: TestStack;
+  let nodes: NodeInfo[];
+
+  beforeAll(async () => {
+    ensurePulumiOnPath();
+    scratch = fs.mkdtempSync(path.join(os.tmpdir(), "umlab-ospf-"));
+    runtime = fs.mkdtempSync("/tmp/uos-");
+    process.env.UMLAB_RUNTIME = runtime;
+    process.env.PULUMI_HOME = path.join(scratch, "pulumi-home");
+    fs.mkdirSync(process.env.PULUMI_HOME);
+    t = await testStack(workDir, "ospftest");
+  }, 60_000);
+
+  afterAll(async () => {
+    if (t) await t.dispose().catch(() => undefined);
+    killGroupsMentioning(runtime);
+    fs.rmSync(runtime, { recursive: true, force: true });
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }, 300_000);
+
+  const node = (n: number) => nodes[n - 1];
+
+  test("after pulumi up OSPF has converged: the lab checks passed, every node reaches every service address", async () => {
+    const t0 = Date.now();
+    const up = await t.stack.up();
+    console.log(`ospf-ring up until converged (checks passed): ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    expect(up.summary.result).toBe("succeeded");
+    expect(up.outputs.checksOk.value).toBe(true);
+    console.log(up.outputs.checks.value);
+    // 4 adjacency checks, 12 pings, node01's route to node03 via node04.
+    expect((up.outputs.checks.value as string).split("\n")).toHaveLength(17);
+    nodes = up.outputs.nodeInfo.value as NodeInfo[];
+    // Seen from the guests directly too.
+    for (const n of [1, 2, 3, 4]) {
+      const r = await exec(
+        node(n),
+        "for k in 1 2 3 4; do ping -c 1 -W 2 192.168.100.$k >/dev/null || echo miss $k; done",
+      );
+      expect(r.stdout).toBe("");
+    }
+    const nbr = await exec(node(1), ["vtysh", "-c", "show ip ospf neighbor"]);
+    expect(nbr.stdout.match(/Full\//g)).toHaveLength(2);
+  }, 600_000);
+
+  test("node01 reaches node03 through node04 (record route), as in the seed", async () => {
+    const rr = await recordRoute(node(1), "192.168.100.3");
+    expect(rr).toContain(VIA_NODE04);
+    expect(rr).not.toContain(VIA_NODE02);
+  });
+
+  test("taking node04's interface toward node03 down in the program is an in-place update that reroutes via node02", async () => {
+    const ping = await startPing(node(1), "192.168.100.3");
+    try {
+      await t.stack.setConfig("down", { value: "node04:eth1" });
+      const preview = await t.stack.preview({ diff: true });
+      expect(preview.changeSummary).toEqual({ same: expect.any(Number), update: 1 });
+      expect(preview.stdout).toMatch(/~ pulumi-nodejs:dynamic\/umlab:Guest: \(update\)[\s\S]*node04/);
+      expect(preview.stdout).not.toMatch(/replace/);
+      const up = await t.stack.up();
+      expect(up.summary.resourceChanges).toEqual({ same: expect.any(Number), update: 1 });
+      await sleep(3000);
+    } finally {
+      const stats = await ping.stop();
+      console.log(
+        `outage after node04's interface went down: ${stats.outageSeconds} s (${stats.lost} of ${stats.transmitted} pings at 50 ms lost)`,
+      );
+      expect(stats.received).toBeGreaterThan(0);
+    }
+    expect((await exec(node(4), ["cat", "/sys/class/net/eth1/operstate"])).stdout.trim()).toBe("down");
+    const rr = await recordRoute(node(1), "192.168.100.3");
+    expect(rr).toContain(VIA_NODE02);
+    expect(rr).not.toContain(VIA_NODE04);
+    // Not a reboot.
+    const after = (await t.stack.outputs()).nodeInfo.value as NodeInfo[];
+    expect(after[3].bootId).toBe(node(4).bootId);
+  }, 300_000);
+
+  test("with the interface back, killing node04 (kill -9 of its process group) reroutes via node02", async () => {
+    await t.stack.setConfig("down", { value: "" });
+    await t.stack.up();
+    // OSPF (and BFD) bring the cheaper path through node04 back.
+    expect(
+      await waitFor(
+        async () => (await recordRoute(node(1), "192.168.100.3")).includes(VIA_NODE04),
+        60_000,
+        250,
+      ),
+    ).toBe(true);
+
+    const ping = await startPing(node(1), "192.168.100.3");
+    try {
+      await sleep(1000);
+      process.kill(-node(4).pid, "SIGKILL");
+      expect(await waitFor(() => !processAlive(node(4).pid), 10_000)).toBe(true);
+      await sleep(6000);
+    } finally {
+      const stats = await ping.stop();
+      console.log(
+        `outage after node04 was killed: ${stats.outageSeconds} s (${stats.lost} of ${stats.transmitted} pings at 50 ms lost)`,
+      );
+      expect(stats.received).toBeGreaterThan(0);
+    }
+    const rr = await recordRoute(node(1), "192.168.100.3");
+    expect(rr).toContain(VIA_NODE02);
+  }, 300_000);
+
+  test("refresh notices the dead node04; up boots it again and the checks pass again", async () => {
+    const refresh = await t.stack.refresh();
+    expect(refresh.summary.resourceChanges).toMatchObject({ delete: 1 });
+    const up = await t.stack.up();
+    expect(up.summary.resourceChanges).toMatchObject({ create: 1, update: 1 }); // node04, the checks
+    expect(up.outputs.checksOk.value).toBe(true);
+    const back = (up.outputs.nodeInfo.value as NodeInfo[])[3];
+    expect(back.bootId).not.toBe(node(4).bootId);
+    expect(
+      await waitFor(
+        async () => (await recordRoute(node(1), "192.168.100.3")).includes(VIA_NODE04),
+        60_000,
+        250,
+      ),
+    ).toBe(true);
+
+    const labDir = path.dirname(path.dirname(back.guestDir));
+    const d = await t.stack.destroy();
+    expect(d.summary.result).toBe("succeeded");
+    expect(fs.existsSync(labDir)).toBe(false);
+    expect(processesMentioning(labDir)).toEqual([]);
+  }, 600_000);
+});
