@@ -1,8 +1,8 @@
 // Run commands in a running guest through its exec agent (docs/guest-contract.md, "Exec
 // agent"): a request is a folder `<guestDir>/exec/<id>/` (cmd, stdin) that the guest sees at
 // /umlab/exec/<id> over hostfs; the line `X <id>` in the FIFO `agent.in` (con7 in the guest)
-// wakes the agent, which runs it in its own session and writes out, err and finally rc
-// (atomically, by rename). `K <id>` kills the request's process group. Nothing is typed on
+// wakes the agent, which runs it in the background and writes out, err and finally rc (one
+// write ending in a newline). `K <id>` kills the request's process tree. Nothing is typed on
 // the login console and nothing is scraped from it.
 //
 // The API of this file (`execInGuest`, `ExecResult`, `ExecError`) is what other providers
@@ -17,7 +17,7 @@ import * as naming from "./naming";
 import { validate, CheckFailure, UNKNOWN } from "./schemas";
 
 export interface ExecOptions {
-  /** Kill the command (its whole process group, in the guest) after this long. Default 60 s. */
+  /** Kill the command (and everything it started, in the guest) after this long. Default 60 s. */
   timeoutMs?: number;
   /** Text given to the command's stdin (default: /dev/null). */
   stdin?: string;
@@ -175,8 +175,9 @@ function waitForRc(
       if (watcher) watcher.close();
       resolve(v);
     };
+    // The agent writes "<code>\n" in one write: complete once the newline is there.
     const check = () => {
-      if (fs.existsSync(rc)) finish("done");
+      if (readText(rc).endsWith("\n")) finish("done");
     };
     try {
       watcher = fs.watch(dir, check);
@@ -209,7 +210,7 @@ let sequence = 0;
 /**
  * Run `command` in guest `guest` of the lab at `labDir` and wait for it: its stdout, stderr and
  * exit code. Throws ExecError when the guest is missing, down, not ready, has no agent, or the
- * command runs longer than `timeoutMs` (then it is killed in the guest, its process group too).
+ * command runs longer than `timeoutMs` (then it is killed in the guest, its child processes too).
  * Requests may run concurrently.
  */
 export async function execInGuest(
