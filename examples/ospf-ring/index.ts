@@ -24,6 +24,7 @@
 //   umlab exec node01 -- vtysh -c 'show ip ospf neighbor'
 import * as pulumi from "@pulumi/pulumi";
 import * as umlab from "../../sdk";
+import { daemons, frrConf, nicAddresses, nodes, prev, startup, PACKAGES } from "./ring";
 
 const config = new pulumi.Config();
 const down = new Set(
@@ -34,83 +35,10 @@ const down = new Set(
 );
 const bfd = config.getBoolean("bfd") ?? true;
 
-const N = 4;
-const nodes = [1, 2, 3, 4];
-/** The link before node n (its eth1): node01's is link 4. */
-const prev = (n: number) => ((n + N - 2) % N) + 1;
-const costOf = (link: number) => (link === 1 ? 100 : 10);
-
-/** FRR's integrated config for node n. */
-function frrConf(n: number): string {
-  const iface = (eth: string, link: number) =>
-    [
-      `interface ${eth}`,
-      ` ip ospf network point-to-point`,
-      ` ip ospf hello-interval 1`,
-      ` ip ospf dead-interval 3`,
-      ` ip ospf cost ${costOf(link)}`,
-      ...(bfd ? [` ip ospf bfd`, ` ip ospf bfd profile fast`] : []),
-      "!",
-    ].join("\n");
-  return [
-    "frr defaults traditional",
-    `hostname node0${n}`,
-    "service integrated-vtysh-config",
-    "!",
-    ...(bfd
-      ? [
-          "bfd",
-          " profile fast",
-          "  transmit-interval 100",
-          "  receive-interval 100",
-          "  detect-multiplier 3",
-          "!",
-        ]
-      : []),
-    iface("eth0", n),
-    iface("eth1", prev(n)),
-    "router ospf",
-    ` ospf router-id 192.168.100.${n}`,
-    " passive-interface dummy0",
-    " network 192.168.0.0/16 area 0",
-    // Recompute routes at once after a change (FRR's default initial SPF delay is 0 too).
-    " timers throttle spf 0 50 1000",
-    "!",
-    "",
-  ].join("\n");
-}
-
-const DAEMONS = [
-  // zebra, mgmtd and staticd always run; these are the routing daemons on top.
-  "ospfd=yes",
-  `bfdd=${bfd ? "yes" : "no"}`,
-  "vtysh_enable=yes",
-  'zebra_options="  -A 127.0.0.1 -s 90000000"',
-  'ospfd_options="  -A 127.0.0.1"',
-  'bfdd_options="  -A 127.0.0.1"',
-  'staticd_options="-A 127.0.0.1"',
-  "",
-].join("\n");
-
-/**
- * The service address on dummy0, then FRR. A Debian image has no systemd running (PID 1 is
- * umlab-init): FRR starts with its own script (watchfrr, zebra, staticd, ospfd, bfdd).
- */
-const startup = (n: number) =>
-  [
-    "modprobe dummy numdummies=0",
-    "ip link show dummy0 >/dev/null 2>&1 || ip link add dummy0 type dummy",
-    `ip addr add 192.168.100.${n}/32 dev dummy0`,
-    "ip link set dummy0 up",
-    "chown -R frr:frr /etc/frr",
-    "/usr/lib/frr/frrinit.sh start",
-    "",
-  ].join("\n");
-
 const lab = new umlab.Lab("lab");
 const image = new umlab.Image("frr", {
   preset: "debian",
-  packages: ["frr", "iproute2", "iputils-ping", "procps", "tcpdump"],
+  packages: PACKAGES,
 });
 const switches = nodes.map((k) => new umlab.Switch(`switch${k}`, { lab }));
 
@@ -122,15 +50,15 @@ const routers = nodes.map((n) => {
     memory: "128M",
     disks: [root],
     nics: [
-      { switch: switches[n - 1], addresses: [`192.168.${n}.${n}/24`], linkDown: down.has(`${name}:eth0`) },
+      { switch: switches[n - 1], addresses: [nicAddresses(n)[0]], linkDown: down.has(`${name}:eth0`) },
       {
         switch: switches[prev(n) - 1],
-        addresses: [`192.168.${prev(n)}.${n}/24`],
+        addresses: [nicAddresses(n)[1]],
         linkDown: down.has(`${name}:eth1`),
       },
     ],
     sysctls: { "net.ipv4.ip_forward": "1" },
-    files: { "/etc/frr/frr.conf": frrConf(n), "/etc/frr/daemons": DAEMONS },
+    files: { "/etc/frr/frr.conf": frrConf(n, bfd), "/etc/frr/daemons": daemons(bfd) },
     startup: startup(n),
   });
 });
