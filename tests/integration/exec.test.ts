@@ -129,7 +129,7 @@ describe("exec agent: commands in running guests", () => {
     expect(up.outputs.stampOut.value.stdout).toBe("run-1\nrun-2\n");
   });
 
-  test("a NIC's link goes down and comes back up in place, without a reboot", async () => {
+  test("a NIC's link goes down in place, stays down across a reboot, and comes back up in place", async () => {
     const ping = async () => (await exec(g1, ["ping", "-c", "1", "-W", "1", "10.0.0.2"])).exitCode;
     expect(await waitFor(async () => (await ping()) === 0, 20_000, 200)).toBe(true);
 
@@ -140,8 +140,17 @@ describe("exec agent: commands in running guests", () => {
     await t.stack.up();
     expect((await exec(g2, ["cat", "/sys/class/net/eth0/operstate"])).stdout.trim()).toBe("down");
     expect(await ping()).not.toBe(0);
-    // The boot config keeps it down after a reboot too.
+    // A reboot keeps it down: kill -9, refresh, up boots g2 again with the link down.
     expect(fs.readFileSync(path.join(g2.guestDir, "config"), "utf8")).toContain("down eth0\n");
+    process.kill(-g2.pid, "SIGKILL");
+    await waitFor(() => !processAlive(g2.pid), 10_000);
+    await t.stack.refresh();
+    const rebooted = await t.stack.up();
+    const g2New = (rebooted.outputs.guestInfo.value as GuestInfo[])[1];
+    expect(g2New.bootId).not.toBe(g2.bootId);
+    g2 = g2New;
+    expect((await exec(g2, ["cat", "/sys/class/net/eth0/operstate"])).stdout.trim()).toBe("down");
+    expect(await ping()).not.toBe(0);
 
     await t.stack.setConfig("linkDown", { value: "false" });
     await t.stack.up();
