@@ -96,7 +96,12 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
       } else if (code !== 0 && !opts.allowFailure) {
         const tail = lastLines(stderr + "\n" + stdout);
         reject(
-          new HostToolError(`${cmd} ${args.join(" ")} exited with ${code}\n${tail}`, [cmd, ...args], code, tail),
+          new HostToolError(
+            `${cmd} ${args.join(" ")} exited with ${code}\n${tail}`,
+            [cmd, ...args],
+            code,
+            tail,
+          ),
         );
       } else {
         resolve(result);
@@ -161,7 +166,10 @@ export function processAlive(pid: number | undefined): boolean {
 /** The command line of a process (argv), or undefined when it is gone. */
 export function processCmdline(pid: number): string[] | undefined {
   try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter((s) => s !== "");
+    return fs
+      .readFileSync(`/proc/${pid}/cmdline`, "utf8")
+      .split("\0")
+      .filter((s) => s !== "");
   } catch {
     return undefined;
   }

@@ -29,9 +29,11 @@ describe("toolchain setup on a machine that cannot build", () => {
   });
 
   test("a failed module download says so and leaves no half-installed toolchain", () => {
-    const goBin = fs.existsSync("/usr/local/go/bin/go") ? "/usr/local/go/bin" : path.dirname(
-      child_process.execFileSync("bash", ["-c", "command -v go"], { encoding: "utf8" }).trim(),
-    );
+    const goBin = fs.existsSync("/usr/local/go/bin/go")
+      ? "/usr/local/go/bin"
+      : path.dirname(
+          child_process.execFileSync("bash", ["-c", "command -v go"], { encoding: "utf8" }).trim(),
+        );
     const r = toolchain({
       PATH: `${goBin}:/usr/bin:/bin`,
       UMLAB_CACHE: cache,
@@ -44,7 +46,9 @@ describe("toolchain setup on a machine that cannot build", () => {
     expect(r.stderr).toContain("a Go module could not be downloaded");
     expect(r.stderr).toContain("Nothing was installed");
     // Only the scratch Go caches may exist; no toolchain directory and no leftover build dir.
-    const left = fs.existsSync(path.join(cache, "toolchain")) ? fs.readdirSync(path.join(cache, "toolchain")) : [];
+    const left = fs.existsSync(path.join(cache, "toolchain"))
+      ? fs.readdirSync(path.join(cache, "toolchain"))
+      : [];
     expect(left).toEqual([]);
     // The module cache is read-only by design; make it removable for afterEach.
     child_process.spawnSync("chmod", ["-R", "u+w", cache]);
@@ -58,7 +62,9 @@ describe("Debian packages", () => {
       encoding: "utf8",
     });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/ERROR: (could not install Debian packages|missing Debian packages): umlab-no-such-package/);
+    expect(r.stderr).toMatch(
+      /ERROR: (could not install Debian packages|missing Debian packages): umlab-no-such-package/,
+    );
     expect(r.stderr).not.toContain("bash umlab"); // installed packages are not listed as missing
   });
 });
