@@ -75,19 +75,36 @@ export function canonical(v: unknown): string {
 }
 
 /** How NIC list `olds` becomes `news` in a running guest (ethN is nics[N]). */
+/** Set by `read` (refresh) on a NIC whose switch process is gone: its link is dead. */
+export const SWITCH_GONE = "gone";
+
+/**
+ * Must this NIC be re-plugged? With the switch's outputs known (apply time), any new switch
+ * process, control path or MAC says so. During a preview a switch that is being updated has
+ * unknown outputs; then only what is known decides: a new generation (the switch is replaced),
+ * a switch that refresh found dead, or a new MAC.
+ */
+export function needsReplug(o: NicInputs, n: NicInputs): boolean {
+  if (o.mac !== n.mac) return true;
+  const unknown = [n.engine, n.control, n.switchInstance].some((v) => v === UNKNOWN);
+  if (unknown) {
+    return (
+      (o.switchGeneration ?? "") !== (n.switchGeneration ?? "") ||
+      o.switchInstance === SWITCH_GONE ||
+      (n.engine !== UNKNOWN && o.engine !== n.engine) ||
+      (n.control !== UNKNOWN && o.control !== n.control)
+    );
+  }
+  return o.engine !== n.engine || o.control !== n.control || o.switchInstance !== n.switchInstance;
+}
+
 export function planNics(olds: NicInputs[], news: NicInputs[]): NicOp[] {
   const ops: NicOp[] = [];
   for (let i = olds.length - 1; i >= news.length; i--) ops.push({ kind: "detach", index: i });
   for (let i = 0; i < Math.min(olds.length, news.length); i++) {
     const o = olds[i];
     const n = news[i];
-    if (
-      o.engine !== n.engine ||
-      o.control !== n.control ||
-      o.switchInstance !== n.switchInstance ||
-      o.mac !== n.mac
-    )
-      ops.push({ kind: "replug", index: i });
+    if (needsReplug(o, n)) ops.push({ kind: "replug", index: i });
     else if (canonical(o.addresses) !== canonical(n.addresses)) ops.push({ kind: "readdress", index: i });
     else if (!!o.linkDown !== !!n.linkDown) ops.push({ kind: "link", index: i });
   }
@@ -291,7 +308,17 @@ export const guestProvider: pulumi.dynamic.ResourceProvider = {
 
   async read(id: string, props: any) {
     const o = props as GuestOutputs;
-    if (o.pid && host.processInstance(o.pid) === o.instance) return { id, props };
+    if (o.pid && host.processInstance(o.pid) === o.instance) {
+      // A NIC whose switch process died has a dead link: say so, so the next preview shows
+      // the guest's re-plug (the switch itself is dropped by the same refresh).
+      if (!Array.isArray(o.nics)) return { id, props };
+      const nics = (o.nics as NicInputs[]).map((n) => {
+        const pid = Number(String(n.switchInstance).split(":")[0]);
+        const alive = pid > 0 && host.processInstance(pid) === n.switchInstance;
+        return alive || n.switchInstance === SWITCH_GONE ? n : { ...n, switchInstance: SWITCH_GONE };
+      });
+      return { id, props: { ...o, nics } };
+    }
     // Dead (kill -9, crash, halted from inside): gone, so the next `up` boots it again.
     // Its helpers may still run in its process group: stop them now.
     if (o.pid && !host.processAlive(o.pid)) host.signalGroup(o.pid, "SIGKILL");

@@ -99,6 +99,12 @@ export function schemas() {
     control: orUnknown(path),
     /** Changes whenever the switch process is (re)started: the NIC must be re-plugged. */
     switchInstance: z.string(),
+    /**
+     * Known at preview time, changes exactly when the switch is replaced (its replace-triggering
+     * inputs). Lets a preview tell a switch updated in place (suspended) from one replaced, while
+     * the switch's outputs are unknown.
+     */
+    switchGeneration: z.string().default(""),
     mac,
     addresses: z.array(orUnknown(cidr)).default([]),
     /** Administratively down in the guest (`ip link set ethN down`): cable unplugged, NIC kept. */

@@ -30,6 +30,8 @@ export class Impairment extends pulumi.dynamic.Resource {
   declare readonly instance: pulumi.Output<string>;
   declare readonly pid: pulumi.Output<number>;
   declare readonly filterPid: pulumi.Output<number>;
+  /** Known during previews; changes exactly when the impairment is replaced. */
+  readonly generation: string;
 
   constructor(name: string, args: ImpairmentArgs, opts?: pulumi.CustomResourceOptions) {
     const inputs = {
@@ -59,6 +61,8 @@ export class Impairment extends pulumi.dynamic.Resource {
       "umlab",
       "Impairment",
     );
+    // planImpairment replaces only on its place (labDir, name); settings change in place.
+    this.generation = `impairment/${inputs.name}`;
   }
 }
 

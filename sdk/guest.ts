@@ -8,6 +8,8 @@ export interface Pluggable {
   readonly engine: pulumi.Output<"uml_switch" | "vde">;
   readonly control: pulumi.Output<string>;
   readonly instance: pulumi.Output<string>;
+  /** Known when the program runs; changes exactly when the thing is replaced (see NIC plans). */
+  readonly generation: string;
 }
 import { preflight } from "./validate";
 
@@ -97,6 +99,7 @@ export class Guest extends pulumi.dynamic.Resource {
         control: n.switch.control,
         // A new switch process (restart or replace) shows as an in-place re-plug of this NIC.
         switchInstance: n.switch.instance,
+        switchGeneration: n.switch.generation,
         mac: n.mac ?? args.lab.mac(guestName, i),
         addresses: n.addresses ?? [],
         linkDown: n.linkDown ?? false,

@@ -30,6 +30,8 @@ export class Switch extends pulumi.dynamic.Resource {
   declare readonly instance: pulumi.Output<string>;
   declare readonly logPath: pulumi.Output<string>;
   declare readonly suspended: pulumi.Output<boolean>;
+  /** Its replace-triggering inputs: NICs re-plug when this changes (known during previews). */
+  readonly generation: string;
 
   constructor(name: string, args: SwitchArgs, opts?: pulumi.CustomResourceOptions) {
     const inputs = {
@@ -48,5 +50,7 @@ export class Switch extends pulumi.dynamic.Resource {
       "umlab",
       "Switch",
     );
+    // The keys planSwitch replaces on (labDir aside: a new lab dir reboots every guest anyway).
+    this.generation = `switch/${inputs.name}/${inputs.engine}/${inputs.hub ? "hub" : "learning"}`;
   }
 }

@@ -1,4 +1,4 @@
-import { planGuest, planNics, canonical, REBOOT_KEYS } from "../../provider/guest";
+import { planGuest, planNics, canonical, REBOOT_KEYS, SWITCH_GONE } from "../../provider/guest";
 import { guestArgs, contractConfig, nicTransport, nicAddressCommands } from "../../provider/uml";
 import { GuestInputs, NicInputs, UNKNOWN } from "../../provider/schemas";
 
@@ -6,6 +6,7 @@ const nic = (over: Partial<NicInputs> = {}): NicInputs => ({
   engine: "uml_switch",
   control: "/l/sw/sw0.ctl",
   switchInstance: "100:5",
+  switchGeneration: "switch/sw0/uml_switch/learning",
   mac: "02:00:00:00:00:01",
   addresses: ["10.0.0.1/24"],
   linkDown: false,
@@ -86,10 +87,39 @@ describe("guest plan", () => {
     expect(plan).toEqual({ changes: ["nics"], replaces: [], nicOps: [{ kind: "replug", index: 0 }] });
   });
 
-  test("a switch instance unknown during preview shows as an in-place re-plug", () => {
-    const plan = planGuest(base, { ...base, nics: [nic({ switchInstance: UNKNOWN })] });
+  // During a preview, a switch being updated or created has unknown outputs.
+  const previewOf = (over: Partial<NicInputs> = {}) =>
+    nic({ control: UNKNOWN, switchInstance: UNKNOWN, ...over });
+
+  test("a switch updated in place (suspended) is no change for its guests in a preview", () => {
+    expect(planGuest(base, { ...base, nics: [previewOf()] })).toEqual({
+      changes: [],
+      replaces: [],
+      nicOps: [],
+    });
+  });
+
+  test("a switch being replaced (new generation) previews as an in-place re-plug", () => {
+    const plan = planGuest(base, {
+      ...base,
+      nics: [previewOf({ switchGeneration: "switch/sw0/vde/learning" })],
+    });
     expect(plan.replaces).toEqual([]);
     expect(plan.nicOps).toEqual([{ kind: "replug", index: 0 }]);
+  });
+
+  test("a switch that refresh found dead previews as a re-plug, and is re-plugged at apply time", () => {
+    const olds = { ...base, nics: [nic({ switchInstance: SWITCH_GONE })] };
+    expect(planGuest(olds, { ...base, nics: [previewOf()] }).nicOps).toEqual([{ kind: "replug", index: 0 }]);
+    expect(planGuest(olds, { ...base, nics: [nic({ switchInstance: "300:1" })] }).nicOps).toEqual([
+      { kind: "replug", index: 0 },
+    ]);
+  });
+
+  test("a new MAC re-plugs even while the switch's outputs are unknown", () => {
+    expect(planGuest(base, { ...base, nics: [previewOf({ mac: "02:00:00:00:00:09" })] }).nicOps).toEqual([
+      { kind: "replug", index: 0 },
+    ]);
   });
 
   test("a whole NIC list unknown (e.g. a dependency being replaced) is an update decided at apply time", () => {
