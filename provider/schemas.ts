@@ -169,6 +169,24 @@ export function schemas() {
     readyTimeoutSeconds: z.number().int().positive().default(120),
     /** A fault: the guest's kernel is stopped (mconsole `stop`) until unpaused (`go`). */
     paused: z.boolean().default(false),
+    /** The dead-man switch: softdog, fed through /dev/umlab-watchdog; unfed, the guest reboots. */
+    watchdog: z
+      .object({
+        timeoutSeconds: z
+          .number({ message: "use 1..600 seconds" })
+          .int("use 1..600 seconds")
+          .min(1, "use 1..600 seconds")
+          .max(600, "use 1..600 seconds")
+          .default(10),
+        kind: z
+          .enum(["softdog"], {
+            message:
+              'use "softdog": UML\'s own harddog (/dev/watchdog) has a fixed timeout in its host helper and kills the whole guest (docs/network.md)',
+          })
+          .default("softdog"),
+      })
+      .strict()
+      .optional(),
   });
 
   return {

@@ -61,6 +61,7 @@ export function guestArgs(g: GuestInputs, labDir: string): string[] {
 export function contractConfig(g: GuestInputs): string {
   const lines: string[] = [`hostname ${g.hostname ?? g.name}`];
   for (const m of g.modules) lines.push(`module ${m}`);
+  if (g.watchdog) lines.push(`watchdog ${g.watchdog.kind} ${g.watchdog.timeoutSeconds}`);
   const nics = Array.isArray(g.nics) ? g.nics : [];
   nics.forEach((n, k) => {
     for (const a of n.addresses) lines.push(`addr eth${k} ${a}`);

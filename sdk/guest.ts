@@ -67,6 +67,12 @@ export interface GuestArgs {
   readyTimeoutSeconds?: number;
   /** A fault: stop the guest's kernel (mconsole `stop`); `false` resumes it (`go`). In place. */
   paused?: boolean;
+  /**
+   * The dead-man switch: softdog with this timeout (default 10 s, 1..600), at
+   * `/dev/umlab-watchdog` in the guest. Once a program opened it, it must write to it at least
+   * every `timeoutSeconds` or the guest reboots (same host process, new boot id). Changing it reboots (replace).
+   */
+  watchdog?: { timeoutSeconds?: number; kind?: "softdog" };
 }
 
 /** A User Mode Linux guest of the lab. */
@@ -114,6 +120,7 @@ export class Guest extends pulumi.dynamic.Resource {
       kernelArgs: args.kernelArgs ?? [],
       readyTimeoutSeconds: args.readyTimeoutSeconds ?? 120,
       paused: args.paused ?? false,
+      watchdog: args.watchdog && { timeoutSeconds: 10, kind: "softdog", ...args.watchdog },
     };
     preflight("Guest", name, schemas().guest, inputs);
     const cowDisks = args.disks.filter((d): d is CowDisk => d instanceof CowDisk);

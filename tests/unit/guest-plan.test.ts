@@ -49,6 +49,7 @@ describe("guest plan", () => {
     ["files", { files: { "/etc/motd": "hi" } }],
     ["startup", { startup: "echo hi" }],
     ["serial", { serial: ["pts"] }],
+    ["watchdog", { watchdog: { kind: "softdog", timeoutSeconds: 5 } }],
     ["name", { name: "g2" }],
     ["labDir", { labDir: "/m" }],
   ];
