@@ -1,9 +1,10 @@
 // The default lab: one switch, three busybox guests on 10.0.0.0/24, each on its own COW
 // disk over one shared, never-written image. Traffic stays inside the switch.
 //
-//   pulumi up         # boot it
-//   uml_mconsole <mconsole> proc uptime      # talk to a guest (see the stack outputs)
-//   pulumi destroy    # nothing left behind
+//   pulumi up                                  # boot it (from the repo root: npm start)
+//   npm run umlab -- exec g1 -- ping -c 2 10.0.0.2   # run a command in a guest
+//   npm run umlab -- console g2                # its console; Ctrl-] detaches
+//   pulumi destroy                             # nothing left behind (npm run down)
 import * as pulumi from "@pulumi/pulumi";
 import * as umlab from "../../sdk";
 
@@ -34,9 +35,11 @@ export const reach = pulumi
         name,
         {
           address: `10.0.0.${k + 1}`,
+          exec: `npm run umlab -- exec ${name} -- ip addr`,
+          console: `npm run umlab -- console ${name}`,
           mconsole: `uml_mconsole ${mconsole} proc uptime`,
           consoleLog,
-          console: `echo 'ip addr' > ${guestDir}/console.in   # runs on the guest's console shell; output in consoleLog`,
+          guestDir,
         },
       ]),
     ),
