@@ -32,7 +32,7 @@ Fix: sudo apt-get update && sudo apt-get install -y ${missing[*]}   (then run np
     tail -n 10 /tmp/umlab-apt.log >&2
     die "apt-get update failed (see above): the Debian mirror must be reachable."
   fi
-  if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >>/tmp/umlab-apt.log 2>&1; then
+  if ! apt-get install -y -qq "${missing[@]}" >>/tmp/umlab-apt.log 2>&1; then
     tail -n 15 /tmp/umlab-apt.log >&2
     die "could not install Debian packages: ${missing[*]} (see the apt-get lines above)."
   fi
