@@ -53,7 +53,8 @@ export type NicOp =
   | { kind: "detach"; index: number }
   | { kind: "replug"; index: number }
   | { kind: "readdress"; index: number }
-  | { kind: "link"; index: number };
+  | { kind: "link"; index: number }
+  | { kind: "netem"; index: number };
 
 export interface GuestPlan {
   changes: string[];
@@ -108,6 +109,8 @@ export function planNics(olds: NicInputs[], news: NicInputs[]): NicOp[] {
     if (needsReplug(o, n)) ops.push({ kind: "replug", index: i });
     else if (canonical(o.addresses) !== canonical(n.addresses)) ops.push({ kind: "readdress", index: i });
     else if (!!o.linkDown !== !!n.linkDown) ops.push({ kind: "link", index: i });
+    // A re-plugged NIC gets its netem again anyway (a new interface has no qdisc).
+    if (!needsReplug(o, n) && uml.netemArgs(o) !== uml.netemArgs(n)) ops.push({ kind: "netem", index: i });
   }
   for (let i = olds.length; i < news.length; i++) ops.push({ kind: "attach", index: i });
   return ops;
@@ -238,8 +241,29 @@ async function applyNicOps(o: GuestOutputs, news: GuestInputs, ops: NicOp[]): Pr
     for (const r of news.routes) shell.push(`ip route add ${r.dest} via ${r.via}`);
     await guestShell(o, shell);
   }
+  for (const op of ops) {
+    const replugged = op.kind === "attach" || op.kind === "replug";
+    if (op.kind === "netem" || (replugged && uml.netemArgs(nics[op.index])))
+      await setNetem(o, op.index, nics[op.index]);
+  }
   // Keep the contract's config file true for the next boot.
   host.writeFileAtomic(naming.guestPaths(news.labDir, news.name).config, uml.contractConfig(news), 0o644);
+}
+
+/** Make NIC `index`'s qdisc match its netem settings, through the exec agent; throws with the reason. */
+async function setNetem(
+  o: Pick<GuestOutputs, "labDir" | "name">,
+  index: number,
+  nic: NicInputs,
+): Promise<void> {
+  const r = await exec.execInGuest(o.labDir, o.name, uml.nicNetemScript(index, nic), { timeoutMs: 20_000 });
+  if (r.exitCode === 0) return;
+  const what = uml.netemArgs(nic) ? `netem ${uml.netemArgs(nic)}` : "removing netem";
+  if (r.exitCode === 3 && r.stderr.includes(uml.NETEM_NEEDS_IPROUTE2))
+    throw new Error(`guest ${o.name}: eth${index}: ${uml.NETEM_NEEDS_IPROUTE2}`);
+  throw new Error(
+    `guest ${o.name}: eth${index}: ${what} failed (exit ${r.exitCode}): ${(r.stderr + r.stdout).trim()}`,
+  );
 }
 
 export const guestProvider: pulumi.dynamic.ResourceProvider = {
@@ -296,6 +320,18 @@ export const guestProvider: pulumi.dynamic.ResourceProvider = {
     }
     await host.waitFor(() => fs.existsSync(p.mconsole), 5000);
     const bootId = await readBootId(p.mconsole);
+    // The init applied the netem lines (or logged why not): check them now, so a guest whose
+    // image cannot do netem fails here with the reason instead of running without it.
+    const nics = Array.isArray(g.nics) ? (g.nics as NicInputs[]) : [];
+    for (const [k, nic] of nics.entries()) {
+      if (!uml.netemArgs(nic)) continue;
+      try {
+        await setNetem(g, k, nic);
+      } catch (e) {
+        await host.stopGroup(pid);
+        throw e;
+      }
+    }
     if (g.paused) await setPaused({ name: g.name, mconsole: p.mconsole }, true);
     const outs: GuestOutputs = {
       ...g,

@@ -67,6 +67,8 @@ export function schemas() {
     z.string().regex(/^[A-Za-z0-9._:/@%+=,-]+$/, `use a ${what} without spaces or shell characters`);
   const cidr = z.string().regex(CIDR_RE, 'use an address with a prefix length (e.g. "10.0.0.1/24")');
   const ip = z.string().regex(IP_RE, 'use an IPv4 or IPv6 address (e.g. "10.0.0.254")');
+  const range = (min: number, max: number, message: string) =>
+    z.number({ message }).min(min, message).max(max, message);
   const engine = z.enum(["uml_switch", "vde"], { message: 'use "uml_switch" or "vde"' });
 
   const labRuntime = z.object({
@@ -109,6 +111,23 @@ export function schemas() {
     addresses: z.array(orUnknown(cidr)).default([]),
     /** Administratively down in the guest (`ip link set ethN down`): cable unplugged, NIC kept. */
     linkDown: z.boolean().default(false),
+    /**
+     * In-guest impairment with netem (`tc qdisc replace dev ethN root netem ...`), applied in
+     * place; needs iproute2's tc in the image. All zero (or absent) = no qdisc.
+     */
+    netem: z
+      .object({
+        lossPercent: range(0, 100, "use 0..100").default(0),
+        delayMs: range(0, 60000, "use 0..60000 (milliseconds)").default(0),
+        jitterMs: range(0, 60000, "use 0..60000 (milliseconds)").default(0),
+        rateKbit: z
+          .number({ message: "use a whole number of kbit/s, at least 1 (leave it out for no limit)" })
+          .int("use a whole number of kbit/s, at least 1 (leave it out for no limit)")
+          .min(1, "use a whole number of kbit/s, at least 1 (leave it out for no limit)")
+          .optional(),
+      })
+      .strict()
+      .optional(),
   });
 
   const route = z.object({

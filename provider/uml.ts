@@ -66,6 +66,8 @@ export function contractConfig(g: GuestInputs): string {
   nics.forEach((n, k) => {
     for (const a of n.addresses) lines.push(`addr eth${k} ${a}`);
     if (n.linkDown) lines.push(`down eth${k}`);
+    const ne = netemSettings(n);
+    if (ne) lines.push(`netem eth${k} loss ${ne.loss} delay ${ne.delay} jitter ${ne.jitter} rate ${ne.rate}`);
   });
   for (const r of g.routes) lines.push(`route ${r.dest} via ${r.via}`);
   for (const k of Object.keys(g.sysctls).sort()) lines.push(`sysctl ${k} ${g.sysctls[k]}`);
@@ -85,6 +87,60 @@ export function nicAddressCommands(index: number, nic: NicInputs, flush: boolean
 /** The shell line that applies a NIC's link state (`linkDown`) in a running guest. */
 export function nicLinkCommand(index: number, nic: Pick<NicInputs, "linkDown">): string {
   return `ip link set eth${index} ${nic.linkDown ? "down" : "up"}`;
+}
+
+/** A NIC's netem settings with zeros for unset values, or undefined when there is nothing to apply. */
+export function netemSettings(
+  nic: Pick<NicInputs, "netem">,
+): { loss: number; delay: number; jitter: number; rate: number } | undefined {
+  const n = nic.netem;
+  if (!n) return undefined;
+  const s = {
+    loss: n.lossPercent ?? 0,
+    delay: n.delayMs ?? 0,
+    jitter: n.jitterMs ?? 0,
+    rate: n.rateKbit ?? 0,
+  };
+  return s.loss || s.delay || s.jitter || s.rate ? s : undefined;
+}
+
+/** The words after `netem` of `tc qdisc replace dev ethN root netem ...`; "" for no netem. */
+export function netemArgs(nic: Pick<NicInputs, "netem">): string {
+  const s = netemSettings(nic);
+  if (!s) return "";
+  const out: string[] = [];
+  if (s.loss) out.push(`loss ${s.loss}%`);
+  if (s.delay || s.jitter) out.push(`delay ${s.delay}ms${s.jitter ? ` ${s.jitter}ms` : ""}`);
+  if (s.rate) out.push(`rate ${s.rate}kbit`);
+  return out.join(" ");
+}
+
+/** What a guest without iproute2's tc says when asked for netem. */
+export const NETEM_NEEDS_IPROUTE2 =
+  "netem needs iproute2's tc in the guest image (Image preset debian); on a busybox image use an Impairment on a vde switch";
+
+/**
+ * The script (run through the exec agent) that makes NIC `index`'s root qdisc match its netem
+ * settings: replace it with netem, or delete it ("no such qdisc" is fine). Exit 3 with
+ * NETEM_NEEDS_IPROUTE2 on stderr when the guest's tc is not iproute2's (busybox has no netem).
+ */
+export function nicNetemScript(index: number, nic: Pick<NicInputs, "netem">): string {
+  const dev = `eth${index}`;
+  const args = netemArgs(nic);
+  if (!args)
+    return [
+      `out=$(tc qdisc del dev ${dev} root 2>&1) && exit 0`,
+      'case "$out" in',
+      '*"No such"* | *"handle of zero"* | *"Invalid handle"* | *"No qdisc"* | *"not found"*) exit 0 ;;',
+      "esac",
+      'echo "$out" >&2',
+      "exit 1",
+    ].join("\n");
+  return [
+    `tc -V 2>&1 | grep -q iproute2 || { echo "${NETEM_NEEDS_IPROUTE2}" >&2; exit 3; }`,
+    "modprobe sch_netem >/dev/null 2>&1",
+    `tc qdisc replace dev ${dev} root netem ${args}`,
+  ].join("\n");
 }
 
 export interface MconsoleReply {

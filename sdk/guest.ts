@@ -22,6 +22,13 @@ export interface NicArgs {
   addresses?: pulumi.Input<string>[];
   /** Take the link down in the guest (`ip link set ethN down`), like pulling the cable; an in-place change, kept across reboots and re-plugs. */
   linkDown?: boolean;
+  /**
+   * Impair the link in the guest with netem (`tc qdisc replace dev ethN root netem ...`): loss
+   * 0..100 %, delay and jitter 0..60000 ms, rate >= 1 kbit/s. An in-place change, kept across
+   * reboots and re-plugs; absent or all zero = no qdisc. Needs iproute2's tc in the image
+   * (Image preset "debian"); on busybox use an Impairment on a vde switch.
+   */
+  netem?: { lossPercent?: number; delayMs?: number; jitterMs?: number; rateKbit?: number };
 }
 
 /** A plain disk image (used as is) or a COW disk over a backing image. */
@@ -109,6 +116,7 @@ export class Guest extends pulumi.dynamic.Resource {
         mac: n.mac ?? args.lab.mac(guestName, i),
         addresses: n.addresses ?? [],
         linkDown: n.linkDown ?? false,
+        netem: n.netem,
       })),
       hostname: args.hostname,
       routes: args.routes ?? [],

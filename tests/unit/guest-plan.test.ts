@@ -1,5 +1,13 @@
 import { planGuest, planNics, canonical, REBOOT_KEYS, SWITCH_GONE } from "../../provider/guest";
-import { guestArgs, contractConfig, nicTransport, nicAddressCommands } from "../../provider/uml";
+import {
+  guestArgs,
+  contractConfig,
+  nicTransport,
+  nicAddressCommands,
+  netemArgs,
+  nicNetemScript,
+  NETEM_NEEDS_IPROUTE2,
+} from "../../provider/uml";
 import { GuestInputs, NicInputs, UNKNOWN } from "../../provider/schemas";
 
 const nic = (over: Partial<NicInputs> = {}): NicInputs => ({
@@ -148,6 +156,43 @@ describe("guest plan", () => {
       "ip addr add 10.0.0.1/24 dev eth0",
       "ip link set eth0 down",
     ]);
+  });
+
+  test("setting, changing or removing netem is an in-place netem change, kept in the boot config", () => {
+    const lossy = nic({ netem: { lossPercent: 40, delayMs: 0, jitterMs: 0 } });
+    expect(planNics([nic()], [lossy])).toEqual([{ kind: "netem", index: 0 }]);
+    expect(planNics([lossy], [nic()])).toEqual([{ kind: "netem", index: 0 }]);
+    expect(planNics([lossy], [nic({ netem: { lossPercent: 40, delayMs: 20, jitterMs: 0 } })])).toEqual([
+      { kind: "netem", index: 0 },
+    ]);
+    const plan = planGuest(base, { ...base, nics: [lossy] });
+    expect(plan).toEqual({ changes: ["nics"], replaces: [], nicOps: [{ kind: "netem", index: 0 }] });
+    // All zero is no netem: no change from none, and no config line.
+    const zero = nic({ netem: { lossPercent: 0, delayMs: 0, jitterMs: 0 } });
+    expect(planNics([nic()], [zero])).toEqual([]);
+    expect(contractConfig({ ...base, nics: [zero] })).not.toContain("netem");
+    expect(contractConfig({ ...base, nics: [lossy] })).toContain(
+      "netem eth0 loss 40 delay 0 jitter 0 rate 0\n",
+    );
+    // Readdressed and netem changed at once: both; re-plugged: the re-plug re-applies netem.
+    expect(planNics([nic()], [{ ...lossy, addresses: ["10.0.0.9/24"] }])).toEqual([
+      { kind: "readdress", index: 0 },
+      { kind: "netem", index: 0 },
+    ]);
+    expect(planNics([nic()], [{ ...lossy, switchInstance: "9:9" }])).toEqual([{ kind: "replug", index: 0 }]);
+  });
+
+  test("netem settings become tc arguments; removing netem deletes the root qdisc", () => {
+    expect(netemArgs(nic({ netem: { lossPercent: 40, delayMs: 0, jitterMs: 0 } }))).toBe("loss 40%");
+    expect(netemArgs(nic({ netem: { lossPercent: 0, delayMs: 20, jitterMs: 5, rateKbit: 512 } }))).toBe(
+      "delay 20ms 5ms rate 512kbit",
+    );
+    expect(netemArgs(nic())).toBe("");
+    const set = nicNetemScript(1, nic({ netem: { lossPercent: 10, delayMs: 0, jitterMs: 0 } }));
+    expect(set).toContain("tc qdisc replace dev eth1 root netem loss 10%");
+    expect(set).toContain("modprobe sch_netem");
+    expect(set).toContain(NETEM_NEEDS_IPROUTE2);
+    expect(nicNetemScript(1, nic())).toContain("tc qdisc del dev eth1 root");
   });
 
   test("NIC operations are ordered: detaches from the end first, then re-plugs, then attaches", () => {

@@ -45,6 +45,33 @@ describe("validation", () => {
     ]);
   });
 
+  test("netem settings are checked, naming the field", () => {
+    const nic = (netem: unknown) => ({
+      engine: "uml_switch",
+      control: "/l/sw/a.ctl",
+      switchInstance: "1:2",
+      mac: "02:00:00:00:00:01",
+      netem,
+    });
+    expect(failuresOf({ nics: [nic({ lossPercent: 40, delayMs: 20, jitterMs: 5, rateKbit: 1 })] })).toEqual(
+      [],
+    );
+    expect(failuresOf({ nics: [nic({ lossPercent: 140 })] })).toEqual([
+      { property: "nics[0].netem.lossPercent", reason: "use 0..100" },
+    ]);
+    expect(failuresOf({ nics: [nic({ delayMs: -1 })] })).toEqual([
+      { property: "nics[0].netem.delayMs", reason: expect.stringContaining("0..60000") },
+    ]);
+    expect(failuresOf({ nics: [nic({ jitterMs: 60001 })] })).toEqual([
+      { property: "nics[0].netem.jitterMs", reason: expect.stringContaining("0..60000") },
+    ]);
+    expect(failuresOf({ nics: [nic({ rateKbit: 0 })] })[0]).toMatchObject({
+      property: "nics[0].netem.rateKbit",
+      reason: expect.stringContaining("at least 1"),
+    });
+    expect(failuresOf({ nics: [nic({ loss: 10 })] })[0]).toMatchObject({ property: "nics[0].netem" });
+  });
+
   test("a multicast MAC is refused", () => {
     const nic = {
       engine: "uml_switch",
