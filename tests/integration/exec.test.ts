@@ -2,8 +2,9 @@
 // through the agent's own line (not the login console) and give back stdout, stderr and the
 // exit code; a thousand in a row lose or mix nothing; concurrent ones keep their outputs
 // apart; a timeout kills the command in the guest; the Exec resource re-runs on new
-// triggers; a NIC's link goes down and up in place; the CLI passes exit codes through and
-// attaches to the console; a missing or dead guest gives an error that says what to do.
+// triggers; a NIC's link goes down and up in place; netem on busybox fails saying why; the
+// CLI passes exit codes through and attaches to the console; a missing or dead guest gives
+// an error that says what to do.
 import * as child_process from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -159,6 +160,19 @@ describe("exec agent: commands in running guests", () => {
     expect(after[1].bootId).toBe(g2.bootId);
     expect(after[1].pid).toBe(g2.pid);
   }, 300_000);
+
+  test("netem on a busybox guest fails the update with what to use instead; the guest is untouched", async () => {
+    await t.stack.setConfig("netemLoss", { value: "10" });
+    const failed = await t.stack.up().catch((e) => e);
+    await t.stack.removeConfig("netemLoss");
+    expect(String(failed)).toContain(
+      "netem needs iproute2's tc in the guest image (Image preset debian); on a busybox image use an Impairment on a vde switch",
+    );
+    expect((await exec(g2, ["cat", "/proc/sys/kernel/random/boot_id"])).stdout.trim()).toBe(g2.bootId);
+    expect(fs.readFileSync(path.join(g2.guestDir, "config"), "utf8")).not.toContain("netem");
+    const up = await t.stack.up();
+    expect(up.summary.result).toBe("succeeded");
+  });
 
   test("umlab exec passes output and the exit code through; umlab console runs typed lines", () => {
     const r = cli(["exec", "g1", "--", "sh", "-c", "echo from-cli; echo oops >&2; exit 7"]);

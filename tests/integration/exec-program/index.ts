@@ -2,6 +2,7 @@
 //   backing   the shared busybox image (built once by the test)
 //   linkDown  "true": g2's eth0 is taken down (an in-place change)
 //   trigger   any value: the Exec resource runs again when it changes
+//   netemLoss netem loss percent on g2's eth0: busybox has no netem, so `up` fails saying so
 import * as pulumi from "@pulumi/pulumi";
 import * as umlab from "../../../sdk";
 
@@ -9,6 +10,7 @@ const config = new pulumi.Config();
 const backing = config.require("backing");
 const linkDown = config.getBoolean("linkDown") ?? false;
 const trigger = config.get("trigger") ?? "1";
+const netemLoss = config.getNumber("netemLoss") ?? 0;
 
 const lab = new umlab.Lab("lab");
 const sw = new umlab.Switch("sw0", { lab });
@@ -18,7 +20,14 @@ const guests = [1, 2].map((i) => {
   return new umlab.Guest(name, {
     lab,
     disks: [root],
-    nics: [{ switch: sw, addresses: [`10.0.0.${i}/24`], linkDown: i === 2 && linkDown }],
+    nics: [
+      {
+        switch: sw,
+        addresses: [`10.0.0.${i}/24`],
+        linkDown: i === 2 && linkDown,
+        netem: i === 2 && netemLoss > 0 ? { lossPercent: netemLoss } : undefined,
+      },
+    ],
   });
 });
 
