@@ -8,31 +8,8 @@ import * as path from "path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { run, processAlive, signalGroup, waitFor, sleep } from "../provider/hosttools";
 import { buildImage, resolveSpec } from "../provider/image";
-
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: number;
-  baselineLabel?: string;
-}
-
-/** The repository root: the nearest parent with examples/quickstart (works from bench/ and dist/bench/). */
-function repoRoot(): string {
-  let d = __dirname;
-  while (!fs.existsSync(path.join(d, "examples/quickstart/Pulumi.yaml"))) {
-    const up = path.dirname(d);
-    if (up === d) throw new Error("bench/core: cannot find examples/quickstart");
-    d = up;
-  }
-  return d;
-}
-
-async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
-  const t0 = process.hrtime.bigint();
-  const v = await f();
-  return [v, Number(process.hrtime.bigint() - t0) / 1e9];
-}
+import type { Figure } from "./index";
+import { repoRoot, timed } from "./measure";
 
 /**
  * Proportional set size (KiB) of a guest's process group. UML's helper threads are
@@ -99,8 +76,8 @@ async function plainScriptUp(dir: string, backing: string): Promise<number> {
   }
 }
 
-export async function benchCore(): Promise<BenchResult[]> {
-  const workDir = path.join(repoRoot(), "examples/quickstart");
+export async function benchCore(): Promise<Figure[]> {
+  const workDir = path.join(repoRoot("examples/quickstart/Pulumi.yaml"), "examples/quickstart");
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "umlab-bench-core-"));
   const runtime = fs.mkdtempSync("/tmp/ubc-");
   const env: Record<string, string> = {
@@ -111,7 +88,7 @@ export async function benchCore(): Promise<BenchResult[]> {
     UMLAB_RUNTIME: runtime,
   };
   fs.mkdirSync(path.join(scratch, "state"));
-  const figures: BenchResult[] = [];
+  const figures: Figure[] = [];
   const stack = await LocalWorkspace.createOrSelectStack(
     { stackName: "bench", workDir },
     { envVars: env },

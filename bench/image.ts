@@ -6,21 +6,10 @@ import * as os from "os";
 import * as path from "path";
 import { run } from "../provider/hosttools";
 import { autoSizeMb, buildImage, resolveSpec } from "../provider/image";
-
-export interface BenchResult {
-  name: string;
-  value: number;
-  unit: string;
-  baseline?: number;
-}
+import type { Figure } from "./index";
+import { timed } from "./measure";
 
 const FRR_PACKAGES = ["frr", "iproute2", "iputils-ping", "procps", "tcpdump"];
-
-async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
-  const t0 = process.hrtime.bigint();
-  const v = await f();
-  return [v, Number(process.hrtime.bigint() - t0) / 1e9];
-}
 
 /** What a person would type: mmdebstrap the same packages, then mke2fs -d the tree. */
 async function plainDebianBuild(workDir: string, suite: string, mirror: string): Promise<void> {
@@ -46,10 +35,10 @@ async function plainDebianBuild(workDir: string, suite: string, mirror: string):
   );
 }
 
-export async function benchImages(): Promise<BenchResult[]> {
+export async function benchImages(): Promise<Figure[]> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "umlab-bench-image-"));
   const cacheDir = path.join(work, "cache");
-  const results: BenchResult[] = [];
+  const results: Figure[] = [];
   try {
     const busyboxSpec = resolveSpec({ preset: "busybox", cacheDir });
     const [busybox, busyboxCold] = await timed(() => buildImage(busyboxSpec));

@@ -9,34 +9,13 @@ import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import type { Figure } from "./index";
+import { median, repoRoot, timed } from "./measure";
 import { run, processAlive, signalGroup, waitFor, sleep } from "../provider/hosttools";
 import { buildImage, resolveSpec } from "../provider/image";
 import { exec } from "../sdk/exec";
 import { ensurePulumiOnPath, killGroupsMentioning } from "../tests/helpers/lab";
 import { recordRoute, startPing } from "../tests/helpers/ospf";
 import { daemons, frrConf, nicAddresses, nodes, startup, PACKAGES } from "../examples/ospf-ring/ring";
-
-/** The repository root: the nearest parent with examples/ospf-ring (works from bench/ and dist/bench/). */
-function repoRoot(): string {
-  let d = __dirname;
-  while (!fs.existsSync(path.join(d, "examples/ospf-ring/Pulumi.yaml"))) {
-    const up = path.dirname(d);
-    if (up === d) throw new Error("bench/ospf: cannot find examples/ospf-ring");
-    d = up;
-  }
-  return d;
-}
-
-async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
-  const t0 = process.hrtime.bigint();
-  const v = await f();
-  return [v, Number(process.hrtime.bigint() - t0) / 1e9];
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 /**
  * The convergence test the plain guests run themselves: the lab checks' tests (two Full
@@ -118,7 +97,7 @@ interface NodeInfo {
 
 export async function benchOspf(): Promise<Figure[]> {
   ensurePulumiOnPath();
-  const workDir = path.join(repoRoot(), "examples/ospf-ring");
+  const workDir = path.join(repoRoot("examples/ospf-ring/Pulumi.yaml"), "examples/ospf-ring");
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "umlab-bench-ospf-"));
   const runtime = fs.mkdtempSync("/tmp/ubo-");
   fs.mkdirSync(path.join(scratch, "state"));
