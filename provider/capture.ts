@@ -183,13 +183,13 @@ export const captureProvider: pulumi.dynamic.ResourceProvider = {
 
   async read(id: string, props: any) {
     const o = props as CaptureOutputs;
-    if (!o.pid || host.processInstance(o.pid) !== o.instance) return { id: "", props: {} };
+    if (!host.sameRun(o.pid, o.instance)) return { id: "", props: {} };
     return { id, props };
   },
 
   async delete(_id: string, props: any) {
     const o = props as CaptureOutputs;
-    if (o.pid && host.processInstance(o.pid) === o.instance) await host.stopGroup(o.pid);
+    if (host.sameRun(o.pid, o.instance)) await host.stopGroup(o.pid);
     else if (o.pid && !host.processAlive(o.pid)) host.signalGroup(o.pid, "SIGKILL");
     fs.rmSync(o.logPath, { force: true });
     // A file the author named is theirs to keep; the default one goes with the lab.

@@ -132,10 +132,6 @@ async function startFilter(i: ImpairmentInputs): Promise<{ filterPid: number; fi
   return { filterPid: pid, filterInstance: instance };
 }
 
-async function stopIf(pid: number | undefined, instance: string | undefined): Promise<void> {
-  if (pid && host.processInstance(pid) === instance) await host.stopGroup(pid);
-}
-
 export const impairmentProvider: pulumi.dynamic.ResourceProvider = {
   async check(_olds: any, news: any) {
     return checkImpairment(news);
@@ -174,14 +170,14 @@ export const impairmentProvider: pulumi.dynamic.ResourceProvider = {
     const o = props as ImpairmentOutputs;
     // The private switch gone: gone (the next up makes it, and guests re-plug). A wirefilter
     // that died alone is not noticed here yet: the link stays cut until the next settings change.
-    if (!o.pid || host.processInstance(o.pid) !== o.instance) return { id: "", props: {} };
+    if (!host.sameRun(o.pid, o.instance)) return { id: "", props: {} };
     return { id, props };
   },
 
   async update(_id: string, olds: any, news: any) {
     const o = olds as ImpairmentOutputs;
     const n = news as ImpairmentInputs;
-    await stopIf(o.filterPid, o.filterInstance);
+    await host.stopRun(o.filterPid, o.filterInstance);
     const filter = await startFilter(n);
     const outs: ImpairmentOutputs = {
       ...o,
@@ -195,8 +191,8 @@ export const impairmentProvider: pulumi.dynamic.ResourceProvider = {
 
   async delete(_id: string, props: any) {
     const o = props as ImpairmentOutputs;
-    await stopIf(o.filterPid, o.filterInstance);
-    await stopIf(o.pid, o.instance);
+    await host.stopRun(o.filterPid, o.filterInstance);
+    await host.stopRun(o.pid, o.instance);
     const p = impairmentPaths(o.labDir, o.name);
     for (const f of [p.control, p.pidFile, p.log, p.filterPid, p.filterLog])
       fs.rmSync(f, { recursive: true, force: true });

@@ -173,7 +173,7 @@ export function writeGuestFolder(g: GuestInputs): void {
 
 /** Stop a guest: halt through mconsole, then signal its process group (helpers included). */
 export async function stopGuest(o: Pick<GuestOutputs, "pid" | "instance" | "mconsole">): Promise<void> {
-  const ours = !!o.pid && host.processInstance(o.pid) === o.instance;
+  const ours = host.sameRun(o.pid, o.instance);
   if (ours && fs.existsSync(o.mconsole)) {
     const r = await uml.mconsole(o.mconsole, ["halt"], 10_000).catch(() => ({ ok: false, text: "" }));
     if (r.ok) await host.waitFor(() => !host.processAlive(o.pid), 15_000, 100);
@@ -347,7 +347,7 @@ export const guestProvider: pulumi.dynamic.ResourceProvider = {
 
   async read(id: string, props: any) {
     const o = props as GuestOutputs;
-    if (o.pid && host.processInstance(o.pid) === o.instance) {
+    if (host.sameRun(o.pid, o.instance)) {
       // A NIC whose switch process died has a dead link: say so, so the next preview shows
       // the guest's re-plug (the switch itself is dropped by the same refresh).
       if (!Array.isArray(o.nics)) return { id, props };

@@ -243,3 +243,13 @@ export function processInstance(pid: number | undefined): string | undefined {
     return undefined;
   }
 }
+
+/** Is `pid` still the run recorded as `instance` (and not a reused pid)? */
+export function sameRun(pid: number | undefined, instance: string | undefined): boolean {
+  return !!pid && processInstance(pid) === instance;
+}
+
+/** Stop a process group, but only while it is still the run we started (pids get reused). */
+export async function stopRun(pid: number | undefined, instance: string | undefined): Promise<void> {
+  if (sameRun(pid, instance)) await stopGroup(pid as number);
+}

@@ -76,10 +76,6 @@ async function startRelay(c: SerialCableInputs): Promise<{ pid: number; instance
   return { pid, instance };
 }
 
-async function stopRelay(o: Pick<SerialCableOutputs, "pid" | "instance">): Promise<void> {
-  if (o.pid && host.processInstance(o.pid) === o.instance) await host.stopGroup(o.pid);
-}
-
 export function checkSerialCable(news: any): { inputs: any; failures?: CheckFailure[] } {
   const r = validate(serialCableSchema(), news);
   return r.ok ? { inputs: r.value } : { inputs: news, failures: r.failures };
@@ -113,21 +109,21 @@ export const serialCableProvider: pulumi.dynamic.ResourceProvider = {
 
   async read(id: string, props: any) {
     const o = props as SerialCableOutputs;
-    if (!o.pid || host.processInstance(o.pid) !== o.instance) return { id: "", props: {} };
+    if (!host.sameRun(o.pid, o.instance)) return { id: "", props: {} };
     return { id, props };
   },
 
   async update(_id: string, olds: any, news: any) {
     const o = olds as SerialCableOutputs;
     const n = news as SerialCableInputs;
-    await stopRelay(o);
+    await host.stopRun(o.pid, o.instance);
     const relay = await startRelay(n);
     return { outs: { ...o, ...n, ...relay } };
   },
 
   async delete(_id: string, props: any) {
     const o = props as SerialCableOutputs;
-    await stopRelay(o);
+    await host.stopRun(o.pid, o.instance);
     const p = cablePaths(o.labDir, o.name);
     for (const f of [...p.fifos, p.log]) fs.rmSync(f, { force: true });
   },

@@ -55,7 +55,7 @@ function removePaths(inputs: SwitchInputs): void {
 
 async function stopSwitch(props: SwitchOutputs): Promise<void> {
   // Only signal the process we started (the pid may have been reused since).
-  if (props.pid && host.processInstance(props.pid) === props.instance) {
+  if (host.sameRun(props.pid, props.instance)) {
     suspendSwitch(props.pid, false); // a stopped process would not act on SIGTERM
     await host.stopGroup(props.pid);
   }
@@ -115,7 +115,7 @@ export const switchProvider: pulumi.dynamic.ResourceProvider = {
     // Only `suspended` changes in place (planSwitch replaces for everything else).
     const o = olds as SwitchOutputs;
     const n = news as SwitchInputs;
-    if (o.pid && host.processInstance(o.pid) === o.instance) suspendSwitch(o.pid, n.suspended);
+    if (host.sameRun(o.pid, o.instance)) suspendSwitch(o.pid, n.suspended);
     return { outs: { ...o, suspended: n.suspended } };
   },
 
@@ -124,8 +124,7 @@ export const switchProvider: pulumi.dynamic.ResourceProvider = {
     // A switch that died (or whose pid now names another process) is gone: the next
     // `pulumi up` starts it again, and the guests re-plug their NICs.
     if (
-      !o.pid ||
-      host.processInstance(o.pid) !== o.instance ||
+      !host.sameRun(o.pid, o.instance) ||
       !fs.existsSync(naming.switchPaths(o.labDir, o.name, o.engine).socket)
     )
       return { id: "", props: {} };

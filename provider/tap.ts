@@ -143,7 +143,7 @@ async function setAddresses(ns: string, dev: string, addresses: string[], flush:
 }
 
 async function stopTap(o: Pick<TapOutputs, "pid" | "instance" | "namespace" | "device">): Promise<void> {
-  if (o.pid && host.processInstance(o.pid) === o.instance) await host.stopGroup(o.pid);
+  await host.stopRun(o.pid, o.instance);
   // The device goes with the process; remove one a killed process left behind.
   if (o.namespace && (await deviceExists(o.namespace, o.device)))
     await host.run("ip", ["-n", o.namespace, "link", "del", o.device], { allowFailure: true });
@@ -194,7 +194,7 @@ export const tapProvider: pulumi.dynamic.ResourceProvider = {
 
   async read(id: string, props: any) {
     const o = props as TapOutputs;
-    if (!o.pid || host.processInstance(o.pid) !== o.instance) return { id: "", props: {} };
+    if (!host.sameRun(o.pid, o.instance)) return { id: "", props: {} };
     return { id, props };
   },
 
