@@ -1,7 +1,8 @@
-// Shared by the exec/ospf integration tests and benches: the Pulumi CLI on PATH, and
+// Shared by the integration tests and benches: the Pulumi CLI on PATH, a sandbox per test, and
 // cleanup of whatever process groups a failed run left behind under a runtime dir.
 import * as child_process from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { REPO } from "./stack";
 
@@ -18,7 +19,7 @@ export function ensurePulumiOnPath(): void {
   } catch {
     /* not built */
   }
-  if (!dir || !has(dir)) dir = "/tmp/tc/out";
+  if (!dir || !has(dir)) throw new Error("the Pulumi toolchain is not built: run `npm run setup` first");
   process.env.PATH = `${dir}:${process.env.PATH}`;
 }
 
@@ -41,11 +42,15 @@ export function processesMentioning(needle: string): { pid: number; pgid: number
   return out;
 }
 
-/** SIGKILL every process group with a process whose command line mentions `needle` (a runtime dir). */
+/**
+ * SIGKILL every process group with a process whose command line mentions `needle` (a runtime
+ * dir); SIGCONT first, so a suspended switch goes too.
+ */
 export function killGroupsMentioning(needle: string): void {
   for (const p of processesMentioning(needle)) {
     if (p.pgid <= 1 || p.pgid === process.pid) continue;
     try {
+      process.kill(-p.pgid, "SIGCONT");
       process.kill(-p.pgid, "SIGKILL");
     } catch {
       /* gone */
@@ -62,4 +67,34 @@ export function ensureBuilt(): void {
     sources.some((s) => fs.statSync(path.join(REPO, s)).mtimeMs > fs.statSync(out).mtimeMs);
   if (stale)
     child_process.execFileSync("npx", ["tsc", "-p", "tsconfig.json"], { cwd: REPO, stdio: "inherit" });
+}
+
+/** A test's own scratch dir, short runtime root (UMLAB_RUNTIME) and Pulumi home. */
+export interface LabSandbox {
+  scratch: string;
+  runtime: string;
+  /** Kill the process groups a failed run left under the runtime root, remove both dirs. */
+  cleanup(): void;
+}
+
+/**
+ * Set up a LabSandbox and point this process's UMLAB_RUNTIME and PULUMI_HOME at it.
+ * `runtimePrefix` is short: unix socket paths under the runtime root must stay below 108 bytes.
+ */
+export function labSandbox(tag: string, runtimePrefix: string): LabSandbox {
+  ensurePulumiOnPath();
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `umlab-${tag}-`));
+  const runtime = fs.mkdtempSync(`/tmp/${runtimePrefix}-`);
+  process.env.UMLAB_RUNTIME = runtime;
+  process.env.PULUMI_HOME = path.join(scratch, "pulumi-home");
+  fs.mkdirSync(process.env.PULUMI_HOME);
+  return {
+    scratch,
+    runtime,
+    cleanup() {
+      killGroupsMentioning(runtime);
+      fs.rmSync(runtime, { recursive: true, force: true });
+      fs.rmSync(scratch, { recursive: true, force: true });
+    },
+  };
 }

@@ -5,9 +5,9 @@
 // shared backing image is never written.
 import * as child_process from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
+import { labSandbox, LabSandbox, processesMentioning } from "../helpers/lab";
 import { buildImage, resolveSpec, sha256File } from "../../provider/image";
 import { processAlive, waitFor } from "../../provider/hosttools";
 
@@ -22,23 +22,6 @@ interface GuestInfo {
   bootId: string;
 }
 
-/** Pulumi CLI on PATH: the project's toolchain, else the prebuilt one in /tmp/tc/out. */
-function ensurePulumiOnPath(): void {
-  const has = (dir: string) => fs.existsSync(path.join(dir, "pulumi"));
-  if ((process.env.PATH ?? "").split(":").some(has)) return;
-  let dir = "";
-  try {
-    dir = child_process
-      .execFileSync("bash", [path.join(REPO, "scripts/toolchain.sh"), "path"])
-      .toString()
-      .trim();
-  } catch {
-    /* not built */
-  }
-  if (!dir || !has(dir)) dir = "/tmp/tc/out";
-  process.env.PATH = `${dir}:${process.env.PATH}`;
-}
-
 function mconsole(socket: string, ...words: string[]): { ok: boolean; text: string } {
   const r = child_process.spawnSync("uml_mconsole", [socket, ...words], {
     encoding: "utf8",
@@ -46,25 +29,6 @@ function mconsole(socket: string, ...words: string[]): { ok: boolean; text: stri
   });
   const out = (r.stdout ?? "").trim();
   return { ok: r.status === 0 && out.startsWith("OK"), text: out.replace(/^(OK|ERR)\s*/, "").trim() };
-}
-
-/** Live (non-zombie) processes whose command line mentions `needle`, with their process groups. */
-function processesMentioning(needle: string): { pid: number; pgid: number; cmd: string }[] {
-  const out: { pid: number; pgid: number; cmd: string }[] = [];
-  for (const e of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const cmd = fs.readFileSync(`/proc/${e}/cmdline`, "utf8").split("\0").join(" ");
-      if (!cmd.includes(needle)) continue;
-      const stat = fs.readFileSync(`/proc/${e}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (f[0] === "Z") continue;
-      out.push({ pid: Number(e), pgid: Number(f[2]), cmd });
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return out;
 }
 
 /** Every file, directory and socket under a directory (empty when it does not exist). */
@@ -105,6 +69,7 @@ async function pingNow(g: GuestInfo, target: string): Promise<boolean> {
 }
 
 describe("core lab: Switch, CowDisk, Guest and Lab on real UML", () => {
+  let sandbox: LabSandbox | undefined;
   let scratch: string;
   let runtime: string;
   let backing: string;
@@ -112,13 +77,8 @@ describe("core lab: Switch, CowDisk, Guest and Lab on real UML", () => {
   const stacks: TestStack[] = [];
 
   beforeAll(async () => {
-    ensurePulumiOnPath();
-    scratch = fs.mkdtempSync(path.join(os.tmpdir(), "umlab-core-"));
-    // Short: unix socket paths under it must stay below 108 bytes.
-    runtime = fs.mkdtempSync("/tmp/uct-");
-    process.env.UMLAB_RUNTIME = runtime;
-    process.env.PULUMI_HOME = path.join(scratch, "pulumi-home");
-    fs.mkdirSync(process.env.PULUMI_HOME);
+    sandbox = labSandbox("core", "uct");
+    ({ scratch, runtime } = sandbox);
     const image = await buildImage(resolveSpec({ preset: "busybox", cacheDir: path.join(scratch, "cache") }));
     backing = image.path;
     backingSha = await sha256File(backing);
@@ -126,16 +86,8 @@ describe("core lab: Switch, CowDisk, Guest and Lab on real UML", () => {
 
   afterAll(async () => {
     for (const t of stacks) await t.dispose().catch(() => undefined);
-    // Whatever a failure left running: signal whole process groups (UML helpers too).
-    for (const p of processesMentioning(runtime)) {
-      try {
-        process.kill(-p.pgid, "SIGKILL");
-      } catch {
-        /* gone */
-      }
-    }
-    fs.rmSync(runtime, { recursive: true, force: true });
-    fs.rmSync(scratch, { recursive: true, force: true });
+    // Whatever a failure left running: whole process groups (UML helpers too), then the dirs.
+    sandbox?.cleanup();
   }, 300_000);
 
   async function upStack(name: string): Promise<{ t: TestStack; guests: GuestInfo[]; labDir: string }> {

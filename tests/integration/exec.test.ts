@@ -7,10 +7,9 @@
 // an error that says what to do.
 import * as child_process from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
-import { ensureBuilt, ensurePulumiOnPath, killGroupsMentioning, processesMentioning } from "../helpers/lab";
+import { ensureBuilt, labSandbox, LabSandbox, processesMentioning } from "../helpers/lab";
 import { buildImage, resolveSpec } from "../../provider/image";
 import { processAlive, waitFor } from "../../provider/hosttools";
 import { exec, ExecError } from "../../sdk/exec";
@@ -35,21 +34,17 @@ function cli(args: string[], input?: string, env: Record<string, string> = {}) {
 }
 
 describe("exec agent: commands in running guests", () => {
+  let sandbox: LabSandbox | undefined;
   let scratch: string;
-  let runtime: string;
   let t: TestStack;
   let labDir: string;
   let g1: GuestInfo;
   let g2: GuestInfo;
 
   beforeAll(async () => {
-    ensurePulumiOnPath();
+    sandbox = labSandbox("exec", "uex");
+    ({ scratch } = sandbox);
     ensureBuilt();
-    scratch = fs.mkdtempSync(path.join(os.tmpdir(), "umlab-exec-"));
-    runtime = fs.mkdtempSync("/tmp/uex-");
-    process.env.UMLAB_RUNTIME = runtime;
-    process.env.PULUMI_HOME = path.join(scratch, "pulumi-home");
-    fs.mkdirSync(process.env.PULUMI_HOME);
     const image = await buildImage(resolveSpec({ preset: "busybox", cacheDir: path.join(scratch, "cache") }));
     t = await testStack(workDir, "exec", { backing: image.path });
     const up = await t.stack.up();
@@ -60,9 +55,7 @@ describe("exec agent: commands in running guests", () => {
 
   afterAll(async () => {
     if (t) await t.dispose().catch(() => undefined);
-    killGroupsMentioning(runtime);
-    fs.rmSync(runtime, { recursive: true, force: true });
-    fs.rmSync(scratch, { recursive: true, force: true });
+    sandbox?.cleanup();
   }, 300_000);
 
   test("a command's stdout, stderr and exit code come back; argv words pass as is; stdin is given", async () => {

@@ -3,10 +3,9 @@
 // and shows in ping statistics; a reboot keeps it (the init applies the contract's netem line);
 // removing it clears it in place (same boot id).
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
-import { ensurePulumiOnPath, killGroupsMentioning } from "../helpers/lab";
+import { labSandbox, LabSandbox } from "../helpers/lab";
 import { parsePingStats } from "../helpers/ospf";
 import { processAlive, waitFor } from "../../provider/hosttools";
 import { exec } from "../../sdk/exec";
@@ -21,19 +20,13 @@ interface GuestInfo {
 }
 
 describe("netem on a NIC in the guest", () => {
-  let scratch: string;
-  let runtime: string;
+  let sandbox: LabSandbox | undefined;
   let t: TestStack;
   let g1: GuestInfo;
   let g2: GuestInfo;
 
   beforeAll(async () => {
-    ensurePulumiOnPath();
-    scratch = fs.mkdtempSync(path.join(os.tmpdir(), "umlab-netem-"));
-    runtime = fs.mkdtempSync("/tmp/unm-");
-    process.env.UMLAB_RUNTIME = runtime;
-    process.env.PULUMI_HOME = path.join(scratch, "pulumi-home");
-    fs.mkdirSync(process.env.PULUMI_HOME);
+    sandbox = labSandbox("netem", "unm");
     t = await testStack(workDir, "netem");
     const up = await t.stack.up();
     expect(up.summary.result).toBe("succeeded");
@@ -42,11 +35,7 @@ describe("netem on a NIC in the guest", () => {
 
   afterAll(async () => {
     if (t) await t.dispose().catch(() => undefined);
-    if (runtime) {
-      killGroupsMentioning(runtime);
-      fs.rmSync(runtime, { recursive: true, force: true });
-    }
-    if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+    sandbox?.cleanup();
   }, 300_000);
 
   const ping = async (count: number) =>

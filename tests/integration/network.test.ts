@@ -6,9 +6,9 @@
 // namespace, tap, process or file.
 import * as child_process from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
+import { labSandbox, LabSandbox, processesMentioning } from "../helpers/lab";
 import { buildImage, resolveSpec } from "../../provider/image";
 import { processAlive, waitFor } from "../../provider/hosttools";
 import { crash } from "../../sdk/faults";
@@ -22,22 +22,6 @@ interface GuestInfo {
   mconsole: string;
   guestDir: string;
   bootId: string;
-}
-
-function ensurePulumiOnPath(): void {
-  const has = (dir: string) => fs.existsSync(path.join(dir, "pulumi"));
-  if ((process.env.PATH ?? "").split(":").some(has)) return;
-  let dir = "";
-  try {
-    dir = child_process
-      .execFileSync("bash", [path.join(REPO, "scripts/toolchain.sh"), "path"])
-      .toString()
-      .trim();
-  } catch {
-    /* not built */
-  }
-  if (!dir || !has(dir)) dir = "/tmp/tc/out";
-  process.env.PATH = `${dir}:${process.env.PATH}`;
 }
 
 function sh(cmd: string, args: string[]): { code: number; out: string } {
@@ -54,25 +38,6 @@ function pingFromHost(ns: string, target: string, count = 2): boolean {
   return (
     sh("ip", ["netns", "exec", ns, "busybox", "ping", "-c", String(count), "-W", "2", target]).code === 0
   );
-}
-
-/** Live (non-zombie) processes whose command line mentions `needle`, with their process groups. */
-function processesMentioning(needle: string): { pid: number; pgid: number; cmd: string }[] {
-  const out: { pid: number; pgid: number; cmd: string }[] = [];
-  for (const e of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const cmd = fs.readFileSync(`/proc/${e}/cmdline`, "utf8").split("\0").join(" ");
-      if (!cmd.includes(needle)) continue;
-      const stat = fs.readFileSync(`/proc/${e}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (f[0] === "Z") continue;
-      out.push({ pid: Number(e), pgid: Number(f[2]), cmd });
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return out;
 }
 
 let seq = 0;
@@ -106,37 +71,24 @@ function lossOf(pingOutput: string): number {
 }
 
 describe("network pieces and faults on real UML", () => {
+  let sandbox: LabSandbox | undefined;
   let scratch: string;
-  let runtime: string;
   let backing: string;
   let t: TestStack | undefined;
   let ns = "";
 
   beforeAll(async () => {
-    ensurePulumiOnPath();
-    scratch = fs.mkdtempSync(path.join(os.tmpdir(), "umlab-net-"));
-    runtime = fs.mkdtempSync("/tmp/unt-"); // short: unix socket paths
-    process.env.UMLAB_RUNTIME = runtime;
-    process.env.PULUMI_HOME ??= path.join(scratch, "pulumi-home");
-    fs.mkdirSync(process.env.PULUMI_HOME, { recursive: true });
+    sandbox = labSandbox("net", "unt");
+    ({ scratch } = sandbox);
     backing = (await buildImage(resolveSpec({ preset: "busybox", cacheDir: path.join(scratch, "cache") })))
       .path;
   }, 300_000);
 
   afterAll(async () => {
     if (t) await t.dispose().catch(() => undefined);
-    // Whatever a failure left: whole process groups of this runtime dir, then our namespace.
-    for (const p of processesMentioning(runtime)) {
-      try {
-        process.kill(-p.pgid, "SIGCONT");
-        process.kill(-p.pgid, "SIGKILL");
-      } catch {
-        /* gone */
-      }
-    }
+    // Whatever a failure left: our namespace, whole process groups of this runtime dir, the dirs.
     if (ns && fs.existsSync(`/run/netns/${ns}`)) sh("ip", ["netns", "del", ns]);
-    fs.rmSync(runtime, { recursive: true, force: true });
-    fs.rmSync(scratch, { recursive: true, force: true });
+    sandbox?.cleanup();
   }, 300_000);
 
   test("tap + capture, serial cable both ways, switch suspend, loss, pause, crash; destroy leaves nothing", async () => {

@@ -6,10 +6,9 @@
 // group) reroutes too; refresh + up bring node04 back and the checks pass again. Outages are
 // measured with a 50 ms ping in node01 and printed; speed is asserted only in bench/ospf.ts.
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
-import { ensurePulumiOnPath, killGroupsMentioning, processesMentioning } from "../helpers/lab";
+import { labSandbox, LabSandbox, processesMentioning } from "../helpers/lab";
 import { recordRoute, startPing } from "../helpers/ospf";
 import { processAlive, waitFor, sleep } from "../../provider/hosttools";
 import { exec } from "../../sdk/exec";
@@ -28,26 +27,18 @@ const VIA_NODE04 = "192.168.3.4";
 const VIA_NODE02 = "192.168.2.2";
 
 describe("ospf-ring: the seed's OSPF case study", () => {
-  let scratch: string;
-  let runtime: string;
+  let sandbox: LabSandbox | undefined;
   let t: TestStack;
   let nodes: NodeInfo[];
 
   beforeAll(async () => {
-    ensurePulumiOnPath();
-    scratch = fs.mkdtempSync(path.join(os.tmpdir(), "umlab-ospf-"));
-    runtime = fs.mkdtempSync("/tmp/uos-");
-    process.env.UMLAB_RUNTIME = runtime;
-    process.env.PULUMI_HOME = path.join(scratch, "pulumi-home");
-    fs.mkdirSync(process.env.PULUMI_HOME);
+    sandbox = labSandbox("ospf", "uos");
     t = await testStack(workDir, "ospftest");
   }, 60_000);
 
   afterAll(async () => {
     if (t) await t.dispose().catch(() => undefined);
-    killGroupsMentioning(runtime);
-    fs.rmSync(runtime, { recursive: true, force: true });
-    fs.rmSync(scratch, { recursive: true, force: true });
+    sandbox?.cleanup();
   }, 300_000);
 
   const node = (n: number) => nodes[n - 1];

@@ -4,10 +4,9 @@
 // reboots the guest inside the same host process (new boot id, the init runs again); a new
 // timeout previews as a replace; destroy leaves nothing.
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
-import { ensureBuilt, ensurePulumiOnPath, killGroupsMentioning, processesMentioning } from "../helpers/lab";
+import { ensureBuilt, labSandbox, LabSandbox, processesMentioning } from "../helpers/lab";
 import { buildImage, resolveSpec } from "../../provider/image";
 import { processAlive, processInstance, waitFor } from "../../provider/hosttools";
 import { mconsole } from "../../provider/uml";
@@ -31,6 +30,7 @@ async function bootId(g: GuestInfo): Promise<string> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("Guest watchdog: the dead-man switch", () => {
+  let sandbox: LabSandbox | undefined;
   let scratch: string;
   let runtime: string;
   let t: TestStack;
@@ -38,13 +38,9 @@ describe("Guest watchdog: the dead-man switch", () => {
   let g1: GuestInfo;
 
   beforeAll(async () => {
-    ensurePulumiOnPath();
+    sandbox = labSandbox("wd", "uwd");
+    ({ scratch, runtime } = sandbox);
     ensureBuilt();
-    scratch = fs.mkdtempSync(path.join(os.tmpdir(), "umlab-wd-"));
-    runtime = fs.mkdtempSync("/tmp/uwd-");
-    process.env.UMLAB_RUNTIME = runtime;
-    process.env.PULUMI_HOME = path.join(scratch, "pulumi-home");
-    fs.mkdirSync(process.env.PULUMI_HOME);
     const image = await buildImage(resolveSpec({ preset: "busybox", cacheDir: path.join(scratch, "cache") }));
     t = await testStack(workDir, "watchdog", { backing: image.path });
     const up = await t.stack.up();
@@ -55,9 +51,7 @@ describe("Guest watchdog: the dead-man switch", () => {
 
   afterAll(async () => {
     if (t) await t.dispose().catch(() => undefined);
-    killGroupsMentioning(runtime);
-    fs.rmSync(runtime, { recursive: true, force: true });
-    fs.rmSync(scratch, { recursive: true, force: true });
+    sandbox?.cleanup();
   }, 300_000);
 
   test("the guest has /dev/umlab-watchdog: softdog with the configured timeout", async () => {
