@@ -8,15 +8,7 @@ import * as host from "./hosttools";
 import * as naming from "./naming";
 import * as uml from "./uml";
 import * as exec from "./exec";
-import {
-  schemas,
-  validate,
-  socketPathFailures,
-  GuestInputs,
-  NicInputs,
-  CheckFailure,
-  UNKNOWN,
-} from "./schemas";
+import { schemas, checkLabSocketOwner, GuestInputs, NicInputs, CheckFailure, UNKNOWN } from "./schemas";
 
 export interface GuestOutputs extends GuestInputs {
   pid: number;
@@ -141,15 +133,7 @@ export function planGuest(olds: GuestInputs, news: GuestInputs): GuestPlan {
 }
 
 export function checkGuest(news: any): { inputs: any; failures?: CheckFailure[] } {
-  const r = validate(schemas().guest, news);
-  if (!r.ok) return { inputs: news, failures: r.failures };
-  const f = socketPathFailures(
-    r.value.labDir,
-    [r.value.name],
-    naming.longestSocketPath,
-    naming.MAX_SOCKET_PATH,
-  );
-  return f.length ? { inputs: news, failures: f } : { inputs: r.value };
+  return checkLabSocketOwner(schemas().guest, news);
 }
 
 /** Write the host side of the guest contract: config, files/, startup; a fresh state/. */

@@ -6,6 +6,7 @@
 // providers are serialized into Pulumi state by value, and a plain function that calls
 // require("zod") serializes cleanly where a zod object graph may not.
 import { z } from "zod";
+import * as naming from "./naming";
 
 /** What an unknown input looks like to a dynamic provider during preview. */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -274,4 +275,23 @@ export function socketPathFailures(
       });
   }
   return out;
+}
+
+/**
+ * `check` of a lab resource whose name becomes a unix socket path (Switch, Guest): the zod
+ * schema, then the sun_path limit. Failures come back with the inputs as given.
+ */
+export function checkLabSocketOwner<T extends { labDir: string; name: string }>(
+  schema: z.ZodType<T>,
+  news: any,
+): { inputs: any; failures?: CheckFailure[] } {
+  const r = validate(schema, news);
+  if (!r.ok) return { inputs: news, failures: r.failures };
+  const f = socketPathFailures(
+    r.value.labDir,
+    [r.value.name],
+    naming.longestSocketPath,
+    naming.MAX_SOCKET_PATH,
+  );
+  return f.length ? { inputs: news, failures: f } : { inputs: r.value };
 }

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import type * as pulumi from "@pulumi/pulumi";
 import * as host from "./hosttools";
 import * as naming from "./naming";
-import { schemas, validate, socketPathFailures, SwitchInputs, CheckFailure } from "./schemas";
+import { schemas, checkLabSocketOwner, SwitchInputs, CheckFailure } from "./schemas";
 
 export interface SwitchOutputs extends SwitchInputs {
   /** uml_switch: the control socket; vde: the control directory (what guests attach to). */
@@ -62,15 +62,7 @@ async function stopSwitch(props: SwitchOutputs): Promise<void> {
 }
 
 export function checkSwitch(news: any): { inputs: any; failures?: CheckFailure[] } {
-  const r = validate(schemas().switch, news);
-  if (!r.ok) return { inputs: news, failures: r.failures };
-  const f = socketPathFailures(
-    r.value.labDir,
-    [r.value.name],
-    naming.longestSocketPath,
-    naming.MAX_SOCKET_PATH,
-  );
-  return f.length ? { inputs: news, failures: f } : { inputs: r.value };
+  return checkLabSocketOwner(schemas().switch, news);
 }
 
 export const switchProvider: pulumi.dynamic.ResourceProvider = {
