@@ -6,8 +6,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
-import { run, processAlive, signalGroup, waitFor, sleep } from "../provider/hosttools";
-import { buildImage, resolveSpec } from "../provider/image";
+import { run, processAlive, signalGroup, waitFor, sleep } from "../provider/host/process";
+import { buildImage, resolveSpec } from "../provider/image/provider";
 import type { Figure } from "./index";
 import { repoRoot, timed } from "./measure";
 

@@ -4,8 +4,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { run } from "../provider/hosttools";
-import { autoSizeMb, buildImage, resolveSpec } from "../provider/image";
+import { run } from "../provider/host/process";
+import { autoSizeMb, buildImage, resolveSpec } from "../provider/image/provider";
 import type { Figure } from "./index";
 import { timed } from "./measure";
 

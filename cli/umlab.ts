@@ -10,8 +10,8 @@
 // lab id (the directory's name, e.g. umlabosp-dev-1a2b3c).
 import * as fs from "fs";
 import * as path from "path";
-import { execInGuest, ExecError, labGuests, guestPid } from "../provider/exec";
-import * as naming from "../provider/naming";
+import { execInGuest, ExecError, labGuests, guestPid } from "../provider/exec/agent";
+import * as naming from "../provider/core/naming";
 
 export const USAGE = `usage:
   umlab exec [--lab <lab>] [--timeout <seconds>] <guest> -- <command> [args...]

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { captureProvider, captureSchema } from "../provider/capture";
+import { captureProvider, captureSchema } from "../provider/net/capture";
 import type { Lab } from "./lab";
 import type { Switch } from "./switch";
 import type { Tap } from "./tap";

@@ -8,11 +8,11 @@
 //   });
 //   export const checks = converged.summary;
 import * as pulumi from "@pulumi/pulumi";
-import { checksProvider, checksSchema, CheckResult } from "../provider/checks";
+import { checksProvider, checksSchema, CheckResult } from "../provider/exec/checks";
 import type { Guest } from "./guest";
 import { preflight } from "./validate";
 
-export type { CheckResult } from "../provider/checks";
+export type { CheckResult } from "../provider/exec/checks";
 
 /** One check, as built by `check.ping`, `check.route` or `check.command`. */
 export interface CheckArgs {

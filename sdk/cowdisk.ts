@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { cowDiskProvider } from "../provider/cowdisk";
-import { schemas } from "../provider/schemas";
+import { cowDiskProvider } from "../provider/disk/cowdisk";
+import { schemas } from "../provider/core/schemas";
 import type { Lab } from "./lab";
 import { preflight } from "./validate";
 

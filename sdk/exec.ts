@@ -9,11 +9,11 @@ import {
   splitGuestDir,
   ExecOptions,
   ExecResult,
-} from "../provider/exec";
+} from "../provider/exec/agent";
 import type { Guest } from "./guest";
 import { preflight } from "./validate";
 
-export { ExecError, ExecOptions, ExecResult } from "../provider/exec";
+export { ExecError, ExecOptions, ExecResult } from "../provider/exec/agent";
 
 /** A running guest as its outputs name it: `{ labDir, name }`, or its `guestDir`. */
 export type GuestRef = { labDir: string; name: string } | { guestDir: string };

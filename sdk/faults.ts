@@ -1,7 +1,7 @@
 // Faults: link impairments as a resource, and crash() — the one imperative fault.
 // (Switch `suspended` and Guest `paused` are arguments of those resources.)
 import * as pulumi from "@pulumi/pulumi";
-import { crashGuest, impairmentProvider, impairmentSchema } from "../provider/faults";
+import { crashGuest, impairmentProvider, impairmentSchema } from "../provider/net/impairment";
 import type { Lab } from "./lab";
 import type { Switch } from "./switch";
 import { preflight } from "./validate";

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { guestProvider } from "../provider/guest";
-import { schemas } from "../provider/schemas";
+import { guestProvider } from "../provider/guest/provider";
+import { schemas } from "../provider/core/schemas";
 import type { Lab } from "./lab";
 import { CowDisk } from "./cowdisk";
 /** What a NIC plugs into: a Switch, or anything shaped like one (an Impairment). */

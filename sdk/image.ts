@@ -1,6 +1,6 @@
 // Image: a root filesystem backing file for guests. See docs/image.md.
 import * as pulumi from "@pulumi/pulumi";
-import { formatFailures, imageProvider, validateImageArgs } from "../provider/image";
+import { formatFailures, imageProvider, validateImageArgs } from "../provider/image/provider";
 
 export interface ImageArgs {
   /** "busybox" (default: small, builds in about a second) or "debian" (mmdebstrap minbase). */

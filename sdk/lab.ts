@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as naming from "../provider/naming";
-import { labRuntimeProvider } from "../provider/lab";
-import { schemas } from "../provider/schemas";
+import * as naming from "../provider/core/naming";
+import { labRuntimeProvider } from "../provider/lab/runtime";
+import { schemas } from "../provider/core/schemas";
 import { preflight } from "./validate";
 
 export interface LabArgs {

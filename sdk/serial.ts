@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { serialCableProvider, serialCableSchema } from "../provider/serial";
+import { serialCableProvider, serialCableSchema } from "../provider/net/serial";
 import type { Lab } from "./lab";
 import { preflight } from "./validate";
 

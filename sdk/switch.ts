@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { switchProvider } from "../provider/switch";
-import { schemas } from "../provider/schemas";
+import { switchProvider } from "../provider/net/switch";
+import { schemas } from "../provider/core/schemas";
 import type { Lab } from "./lab";
 import { preflight } from "./validate";
 

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { tapProvider, tapSchema } from "../provider/tap";
+import { tapProvider, tapSchema } from "../provider/net/tap";
 import type { Lab } from "./lab";
 import type { Switch } from "./switch";
 import { preflight } from "./validate";

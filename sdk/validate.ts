@@ -2,7 +2,7 @@
 // Values not known yet (Outputs, Promises) are left to the provider's `check`.
 import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import { validate, UNKNOWN } from "../provider/schemas";
+import { validate, UNKNOWN } from "../provider/core/schemas";
 
 function known(v: unknown): unknown {
   if (pulumi.Output.isInstance(v) || v instanceof Promise || pulumi.Resource.isInstance(v)) return UNKNOWN;

@@ -61,7 +61,12 @@ export function killGroupsMentioning(needle: string): void {
 /** Build dist/ (tsc) when a source the CLI needs is newer than its compiled file. */
 export function ensureBuilt(): void {
   const out = path.join(REPO, "dist/cli/umlab.js");
-  const sources = ["cli/umlab.ts", "provider/exec.ts", "provider/naming.ts", "provider/hosttools.ts"];
+  const sources = [
+    "cli/umlab.ts",
+    "provider/exec/agent.ts",
+    "provider/core/naming.ts",
+    "provider/host/process.ts",
+  ];
   const stale =
     !fs.existsSync(out) ||
     sources.some((s) => fs.statSync(path.join(REPO, s)).mtimeMs > fs.statSync(out).mtimeMs);

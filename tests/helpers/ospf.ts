@@ -1,7 +1,7 @@
 // Outage measurement for the OSPF ring (tests and bench): a ping at a 50 ms interval runs in a
 // guest through the exec agent while something breaks; lost replies x 50 ms = the outage.
 import * as crypto from "crypto";
-import { waitFor } from "../../provider/hosttools";
+import { waitFor } from "../../provider/host/process";
 import { exec, GuestRef } from "../../sdk/exec";
 
 export const PING_INTERVAL_S = 0.05;

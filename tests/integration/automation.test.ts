@@ -4,7 +4,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
-import { processAlive } from "../../provider/hosttools";
+import { processAlive } from "../../provider/host/process";
 
 const workDir = path.join(REPO, "tests/fixtures/automation-lab");
 

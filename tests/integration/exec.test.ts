@@ -10,8 +10,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
 import { ensureBuilt, labSandbox, LabSandbox, processesMentioning } from "../helpers/lab";
-import { buildImage, resolveSpec } from "../../provider/image";
-import { processAlive, waitFor } from "../../provider/hosttools";
+import { buildImage, resolveSpec } from "../../provider/image/provider";
+import { processAlive, waitFor } from "../../provider/host/process";
 import { exec, ExecError } from "../../sdk/exec";
 
 const workDir = path.join(REPO, "tests/integration/exec-program");

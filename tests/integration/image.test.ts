@@ -5,8 +5,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { buildImage, ImageOutputs, resolveSpec, sha256File } from "../../provider/image";
-import { spawnDetached, stopGroup, waitFor } from "../../provider/hosttools";
+import { buildImage, ImageOutputs, resolveSpec, sha256File } from "../../provider/image/provider";
+import { spawnDetached, stopGroup, waitFor } from "../../provider/host/process";
 
 const FRR_PACKAGES = ["frr", "iproute2", "iputils-ping", "procps", "tcpdump"];
 

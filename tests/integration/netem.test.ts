@@ -7,7 +7,7 @@ import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
 import { labSandbox, LabSandbox } from "../helpers/lab";
 import { parsePingStats } from "../helpers/ospf";
-import { processAlive, waitFor } from "../../provider/hosttools";
+import { processAlive, waitFor } from "../../provider/host/process";
 import { exec } from "../../sdk/exec";
 
 const workDir = path.join(REPO, "tests/integration/netem-program");

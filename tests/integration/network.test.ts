@@ -9,8 +9,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
 import { labSandbox, LabSandbox, processesMentioning } from "../helpers/lab";
-import { buildImage, resolveSpec } from "../../provider/image";
-import { processAlive, waitFor } from "../../provider/hosttools";
+import { buildImage, resolveSpec } from "../../provider/image/provider";
+import { processAlive, waitFor } from "../../provider/host/process";
 import { crash } from "../../sdk/faults";
 
 const workDir = path.join(REPO, "tests/integration/network-program");

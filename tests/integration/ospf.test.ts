@@ -10,7 +10,7 @@ import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
 import { labSandbox, LabSandbox, processesMentioning } from "../helpers/lab";
 import { recordRoute, startPing } from "../helpers/ospf";
-import { processAlive, waitFor, sleep } from "../../provider/hosttools";
+import { processAlive, waitFor, sleep } from "../../provider/host/process";
 import { exec } from "../../sdk/exec";
 
 const workDir = path.join(REPO, "examples/ospf-ring");

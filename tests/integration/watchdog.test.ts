@@ -7,9 +7,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
 import { ensureBuilt, labSandbox, LabSandbox, processesMentioning } from "../helpers/lab";
-import { buildImage, resolveSpec } from "../../provider/image";
-import { processAlive, processInstance, waitFor } from "../../provider/hosttools";
-import { mconsole } from "../../provider/uml";
+import { buildImage, resolveSpec } from "../../provider/image/provider";
+import { processAlive, processInstance, waitFor } from "../../provider/host/process";
+import { mconsole } from "../../provider/guest/boot";
 import { exec } from "../../sdk/exec";
 
 const workDir = path.join(REPO, "tests/integration/watchdog-program");

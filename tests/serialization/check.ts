@@ -19,7 +19,9 @@ function isProvider(v: unknown): v is Record<string, unknown> {
 
 async function main(): Promise<void> {
   const providerDir = path.resolve(__dirname, "../../provider");
-  const files = fs.readdirSync(providerDir).filter((f) => f.endsWith(".js"));
+  const files = (fs.readdirSync(providerDir, { recursive: true }) as string[])
+    .filter((f) => f.endsWith(".js"))
+    .sort();
   let passed = 0;
   let failed = 0;
   for (const file of files) {

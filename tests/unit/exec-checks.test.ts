@@ -1,7 +1,7 @@
 // Pure parts of exec, checks and the CLI: quoting, the scripts requests run, check verdicts
 // and names, Exec re-run planning, command-line parsing.
-import { commandScript, shQuote, planExec, splitGuestDir } from "../../provider/exec";
-import { checkCommand, checkName, judge, summarize, CheckSpec } from "../../provider/checks";
+import { commandScript, shQuote, planExec, splitGuestDir } from "../../provider/exec/agent";
+import { checkCommand, checkName, judge, summarize, CheckSpec } from "../../provider/exec/checks";
 import { parseArgs, UsageError } from "../../cli/umlab";
 
 const gd = "/var/tmp/umlab/lab-1/g/node01";

@@ -1,4 +1,4 @@
-import { planGuest, planNics, canonical, REBOOT_KEYS, SWITCH_GONE } from "../../provider/guest";
+import { planGuest, planNics, canonical, REBOOT_KEYS, SWITCH_GONE } from "../../provider/guest/provider";
 import {
   guestArgs,
   contractConfig,
@@ -7,8 +7,8 @@ import {
   netemArgs,
   nicNetemScript,
   NETEM_NEEDS_IPROUTE2,
-} from "../../provider/uml";
-import { GuestInputs, NicInputs, UNKNOWN } from "../../provider/schemas";
+} from "../../provider/guest/boot";
+import { GuestInputs, NicInputs, UNKNOWN } from "../../provider/core/schemas";
 
 const nic = (over: Partial<NicInputs> = {}): NicInputs => ({
   engine: "uml_switch",

@@ -13,7 +13,7 @@ import {
   parseOsRelease,
   UNKNOWN,
   validateImageArgs,
-} from "../../provider/image";
+} from "../../provider/image/provider";
 
 const host = {
   env: {},

@@ -1,4 +1,4 @@
-import * as naming from "../../provider/naming";
+import * as naming from "../../provider/core/naming";
 
 describe("lab naming", () => {
   test("a lab id is readable, short and stable for a project+stack", () => {

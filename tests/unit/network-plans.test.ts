@@ -1,12 +1,12 @@
 // Pure plans of the network and fault pieces: what previews as an update, what as a replace.
-import { planSwitch } from "../../provider/switch";
-import { planGuest } from "../../provider/guest";
-import { planTap, checkTap, namespaceOf } from "../../provider/tap";
-import { planCapture, checkCapture, captureCommand } from "../../provider/capture";
-import { planSerialCable, relayCommand } from "../../provider/serial";
-import { planImpairment, filterArgs, checkImpairment } from "../../provider/faults";
-import { guestArgs, serialTransports, cableFifos } from "../../provider/uml";
-import { SwitchInputs, GuestInputs } from "../../provider/schemas";
+import { planSwitch } from "../../provider/net/switch";
+import { planGuest } from "../../provider/guest/provider";
+import { planTap, checkTap, namespaceOf } from "../../provider/net/tap";
+import { planCapture, checkCapture, captureCommand } from "../../provider/net/capture";
+import { planSerialCable, relayCommand } from "../../provider/net/serial";
+import { planImpairment, filterArgs, checkImpairment } from "../../provider/net/impairment";
+import { guestArgs, serialTransports, cableFifos } from "../../provider/guest/boot";
+import { SwitchInputs, GuestInputs } from "../../provider/core/schemas";
 
 describe("faults as state", () => {
   const sw: SwitchInputs = { labDir: "/l", name: "sw0", engine: "vde", hub: true, suspended: false };

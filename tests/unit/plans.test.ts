@@ -1,7 +1,7 @@
-import { planSwitch, switchCommand } from "../../provider/switch";
-import { planCowDisk } from "../../provider/cowdisk";
-import { planLabRuntime } from "../../provider/lab";
-import { SwitchInputs, CowDiskInputs } from "../../provider/schemas";
+import { planSwitch, switchCommand } from "../../provider/net/switch";
+import { planCowDisk } from "../../provider/disk/cowdisk";
+import { planLabRuntime } from "../../provider/lab/runtime";
+import { SwitchInputs, CowDiskInputs } from "../../provider/core/schemas";
 
 describe("switch plan", () => {
   const base: SwitchInputs = {

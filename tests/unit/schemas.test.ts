@@ -1,7 +1,7 @@
-import { schemas, validate, memoryMiB, UNKNOWN, socketPathFailures } from "../../provider/schemas";
-import * as naming from "../../provider/naming";
-import { checkGuest } from "../../provider/guest";
-import { checkSwitch } from "../../provider/switch";
+import { schemas, validate, memoryMiB, UNKNOWN, socketPathFailures } from "../../provider/core/schemas";
+import * as naming from "../../provider/core/naming";
+import { checkGuest } from "../../provider/guest/provider";
+import { checkSwitch } from "../../provider/net/switch";
 
 const guest = (over: Record<string, unknown> = {}) => ({
   labDir: "/var/tmp/umlab/x",

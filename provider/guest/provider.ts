@@ -4,11 +4,11 @@
 import * as fs from "fs";
 import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
-import * as host from "./hosttools";
-import * as naming from "./naming";
-import * as uml from "./uml";
-import * as exec from "./exec";
-import { schemas, checkLabSocketOwner, GuestInputs, NicInputs, CheckFailure, UNKNOWN } from "./schemas";
+import * as host from "../host/process";
+import * as naming from "../core/naming";
+import * as uml from "./boot";
+import * as exec from "../exec/agent";
+import { schemas, checkLabSocketOwner, GuestInputs, NicInputs, CheckFailure, UNKNOWN } from "../core/schemas";
 
 export interface GuestOutputs extends GuestInputs {
   pid: number;

@@ -5,9 +5,9 @@
 // names each failed check and shows what was seen. `pulumi refresh` checks again.
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import * as host from "./hosttools";
-import { execInGuest, splitGuestDir, ExecError, guestDirSchema, sameOrUnknown } from "./exec";
-import { validate, CheckFailure } from "./schemas";
+import * as host from "../host/process";
+import { execInGuest, splitGuestDir, ExecError, guestDirSchema, sameOrUnknown } from "./agent";
+import { validate, CheckFailure } from "../core/schemas";
 
 /** The Checks resource's input schema (built in a function: see provider/schemas.ts). */
 export function checksSchema() {

@@ -9,8 +9,8 @@ import * as fs from "fs";
 import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import * as host from "./hosttools";
-import { schemas, validate, CheckFailure, UNKNOWN } from "./schemas";
+import * as host from "../host/process";
+import { schemas, validate, CheckFailure, UNKNOWN } from "../core/schemas";
 
 /** Builds the Tap schema (in a function: zod objects do not serialize into state). */
 export function tapSchema() {

@@ -2,9 +2,9 @@
 // many COW disks share one backing file, and writing it would invalidate all of them.
 import * as fs from "fs";
 import type * as pulumi from "@pulumi/pulumi";
-import * as host from "./hosttools";
-import * as naming from "./naming";
-import { schemas, validate, CowDiskInputs, CheckFailure } from "./schemas";
+import * as host from "../host/process";
+import * as naming from "../core/naming";
+import { schemas, validate, CowDiskInputs, CheckFailure } from "../core/schemas";
 
 export interface CowDiskOutputs extends CowDiskInputs {
   path: string;

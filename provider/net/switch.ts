@@ -2,9 +2,9 @@
 // the provider process and can be stopped as a group.
 import * as fs from "fs";
 import type * as pulumi from "@pulumi/pulumi";
-import * as host from "./hosttools";
-import * as naming from "./naming";
-import { schemas, checkLabSocketOwner, SwitchInputs, CheckFailure } from "./schemas";
+import * as host from "../host/process";
+import * as naming from "../core/naming";
+import { schemas, checkLabSocketOwner, SwitchInputs, CheckFailure } from "../core/schemas";
 
 export interface SwitchOutputs extends SwitchInputs {
   /** uml_switch: the control socket; vde: the control directory (what guests attach to). */

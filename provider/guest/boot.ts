@@ -3,9 +3,9 @@
 // and the console FIFO (through hosttools).
 import * as fs from "fs";
 import * as crypto from "crypto";
-import * as host from "./hosttools";
-import * as naming from "./naming";
-import { GuestInputs, NicInputs } from "./schemas";
+import * as host from "../host/process";
+import * as naming from "../core/naming";
+import { GuestInputs, NicInputs } from "../core/schemas";
 
 /** The UML `ethN=` transport for a NIC. */
 export function nicTransport(nic: Pick<NicInputs, "engine" | "control" | "mac">): string {

@@ -12,7 +12,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { z } from "zod";
-import { HostToolError, run, writeFileAtomic } from "./hosttools";
+import { HostToolError, run, writeFileAtomic } from "../host/process";
 
 /** Bumped whenever the way images are built changes their bytes. Part of the cache key. */
 export const BUILDER_VERSION = "1";
@@ -37,7 +37,7 @@ const UML_MODULES_ROOT = "/usr/lib/uml/modules";
 // The init script is read once when this module loads, so its content (not a path) is what
 // the dynamic provider carries in its serialized closure.
 function loadInitScript(): string {
-  for (const rel of ["../image/umlab-init", "../../image/umlab-init"]) {
+  for (const rel of ["../../image/umlab-init", "../../../image/umlab-init"]) {
     const p = path.join(__dirname, rel);
     if (fs.existsSync(p)) return fs.readFileSync(p, "utf8");
   }

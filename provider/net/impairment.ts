@@ -10,8 +10,8 @@
 import * as fs from "fs";
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import * as host from "./hosttools";
-import { schemas, validate, CheckFailure, UNKNOWN } from "./schemas";
+import * as host from "../host/process";
+import { schemas, validate, CheckFailure, UNKNOWN } from "../core/schemas";
 
 /** Builds the Impairment schema (in a function: zod objects do not serialize into state). */
 export function impairmentSchema() {

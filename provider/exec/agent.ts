@@ -12,9 +12,9 @@ import * as fs from "fs";
 import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import * as host from "./hosttools";
-import * as naming from "./naming";
-import { validate, CheckFailure, UNKNOWN } from "./schemas";
+import * as host from "../host/process";
+import * as naming from "../core/naming";
+import { validate, CheckFailure, UNKNOWN } from "../core/schemas";
 
 export interface ExecOptions {
   /** Kill the command (and everything it started, in the guest) after this long. Default 60 s. */

@@ -3,8 +3,8 @@
 // create may have left in it).
 import * as fs from "fs";
 import type * as pulumi from "@pulumi/pulumi";
-import * as naming from "./naming";
-import { schemas, validate, LabRuntimeInputs } from "./schemas";
+import * as naming from "../core/naming";
+import { schemas, validate, LabRuntimeInputs } from "../core/schemas";
 
 export interface LabRuntimeOutputs extends LabRuntimeInputs {
   dir: string;
