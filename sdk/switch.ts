@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { switchProvider } from "../provider/net/switch";
-import { schemas } from "../provider/core/schemas";
+import { switchSchema, switchPolicy } from "../provider/core/schemas";
+import { generation } from "../provider/core/diff";
 import type { Lab } from "./lab";
 import { preflight } from "./validate";
 
@@ -41,7 +42,7 @@ export class Switch extends pulumi.dynamic.Resource {
       hub: args.hub ?? false,
       suspended: args.suspended ?? false,
     };
-    preflight("Switch", name, schemas().switch, inputs);
+    preflight("Switch", name, switchSchema(), inputs);
     super(
       switchProvider,
       name,
@@ -50,7 +51,7 @@ export class Switch extends pulumi.dynamic.Resource {
       "umlab",
       "Switch",
     );
-    // The keys planSwitch replaces on (labDir aside: a new lab dir reboots every guest anyway).
-    this.generation = `switch/${inputs.name}/${inputs.engine}/${inputs.hub ? "hub" : "learning"}`;
+    // Its replace fields (labDir aside: a new lab dir reboots every guest anyway).
+    this.generation = generation("switch", switchPolicy, inputs);
   }
 }

@@ -8,7 +8,15 @@ import * as host from "../host/process";
 import * as naming from "../core/naming";
 import * as uml from "./boot";
 import * as exec from "../exec/agent";
-import { schemas, checkLabSocketOwner, GuestInputs, NicInputs, CheckFailure, UNKNOWN } from "../core/schemas";
+import {
+  guestSchema,
+  labSocketFailures,
+  GuestInputs,
+  NicInputs,
+  CheckFailure,
+  UNKNOWN,
+} from "../core/schemas";
+import { checkInputs } from "../core/define";
 
 export interface GuestOutputs extends GuestInputs {
   pid: number;
@@ -133,7 +141,7 @@ export function planGuest(olds: GuestInputs, news: GuestInputs): GuestPlan {
 }
 
 export function checkGuest(news: any): { inputs: any; failures?: CheckFailure[] } {
-  return checkLabSocketOwner(schemas().guest, news);
+  return checkInputs(guestSchema(), news, labSocketFailures);
 }
 
 /** Write the host side of the guest contract: config, files/, startup; a fresh state/. */

@@ -253,3 +253,22 @@ export function sameRun(pid: number | undefined, instance: string | undefined): 
 export async function stopRun(pid: number | undefined, instance: string | undefined): Promise<void> {
   if (sameRun(pid, instance)) await stopGroup(pid as number);
 }
+
+/** A pid written in a file (a daemon's pid file), or undefined while there is none. */
+export function readPid(file: string): number | undefined {
+  try {
+    const n = Number(fs.readFileSync(file, "utf8").trim());
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The last `n` lines of a log file for an error message; "(none)" when it cannot be read. */
+export function fileTail(file: string, n = 15): string {
+  try {
+    return lastLines(fs.readFileSync(file, "utf8"), n);
+  } catch {
+    return "(none)";
+  }
+}

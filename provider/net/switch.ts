@@ -4,7 +4,9 @@ import * as fs from "fs";
 import type * as pulumi from "@pulumi/pulumi";
 import * as host from "../host/process";
 import * as naming from "../core/naming";
-import { schemas, checkLabSocketOwner, SwitchInputs, CheckFailure } from "../core/schemas";
+import { switchSchema, switchPolicy, labSocketFailures, SwitchInputs } from "../core/schemas";
+import { planFromPolicy, diffResult } from "../core/diff";
+import { defineProvider } from "../core/define";
 
 export interface SwitchOutputs extends SwitchInputs {
   /** uml_switch: the control socket; vde: the control directory (what guests attach to). */
@@ -18,16 +20,9 @@ export interface SwitchOutputs extends SwitchInputs {
   logPath: string;
 }
 
-/**
- * Every input but `suspended` is part of the process's identity: a change restarts it (same
- * paths, so delete first). `suspended` is a fault applied in place (SIGSTOP/SIGCONT), keeping
- * `instance`, so guests are not re-plugged.
- */
+/** Every input but `suspended` restarts the process (core/schemas/switch.ts switchPolicy). */
 export function planSwitch(olds: SwitchInputs, news: SwitchInputs): pulumi.dynamic.DiffResult {
-  const keys = ["labDir", "name", "engine", "hub"] as const;
-  const replaces = keys.filter((k) => olds[k] !== news[k]);
-  const suspend = !!olds.suspended !== !!news.suspended;
-  return { changes: replaces.length > 0 || suspend, replaces, deleteBeforeReplace: true };
+  return diffResult(planFromPolicy(switchPolicy, olds, news));
 }
 
 /** Stop (SIGSTOP) or resume (SIGCONT) the switch's process group: its ports go silent or come back. */
@@ -61,78 +56,48 @@ async function stopSwitch(props: SwitchOutputs): Promise<void> {
   }
 }
 
-export function checkSwitch(news: any): { inputs: any; failures?: CheckFailure[] } {
-  return checkLabSocketOwner(schemas().switch, news);
-}
+export const switchProvider = defineProvider<SwitchInputs, SwitchOutputs>({
+  schema: switchSchema,
+  policy: switchPolicy,
+  checkMore: labSocketFailures,
 
-export const switchProvider: pulumi.dynamic.ResourceProvider = {
-  async check(_olds: any, news: any) {
-    return checkSwitch(news);
-  },
-
-  async diff(_id: string, olds: any, news: any) {
-    return planSwitch(olds, news);
-  },
-
-  async create(inputs: any) {
-    const i = inputs as SwitchInputs;
+  async create(i) {
     const p = naming.switchPaths(i.labDir, i.name, i.engine);
     removePaths(i); // a stale socket from a switch that died
     const { cmd, args } = switchCommand(i);
     const started = host.spawnDetached(cmd, args, { logFile: p.log });
     let pid = started;
     if (i.engine === "vde") {
-      const fromFile = await host.waitFor(() => {
-        try {
-          return Number(fs.readFileSync(p.pidFile, "utf8").trim()) || undefined;
-        } catch {
-          return undefined;
-        }
-      }, 10_000);
-      if (!fromFile) throw new Error(`vde_switch did not write ${p.pidFile}\n${tail(p.log)}`);
+      const fromFile = await host.waitFor(() => host.readPid(p.pidFile), 10_000);
+      if (!fromFile) throw new Error(`vde_switch did not write ${p.pidFile}\n${host.fileTail(p.log)}`);
       pid = fromFile;
     }
     const up = await host.waitFor(() => fs.existsSync(p.socket) && host.processAlive(pid), 10_000);
     if (!up) {
       await host.stopGroup(pid);
-      throw new Error(`${cmd} did not create ${p.socket}\n${tail(p.log)}`);
+      throw new Error(`${cmd} did not create ${p.socket}\n${host.fileTail(p.log)}`);
     }
     const instance = host.processInstance(pid) as string;
     if (i.suspended) suspendSwitch(pid, true);
-    const outs: SwitchOutputs = { ...i, control: p.control, pid, instance, logPath: p.log };
-    return { id: `${i.name}@${i.labDir}`, outs };
+    return { id: `${i.name}@${i.labDir}`, outs: { ...i, control: p.control, pid, instance, logPath: p.log } };
   },
 
-  async update(_id: string, olds: any, news: any) {
-    // Only `suspended` changes in place (planSwitch replaces for everything else).
-    const o = olds as SwitchOutputs;
-    const n = news as SwitchInputs;
+  async update(o, n) {
+    // Only `suspended` changes in place (the policy replaces for everything else).
     if (host.sameRun(o.pid, o.instance)) suspendSwitch(o.pid, n.suspended);
-    return { outs: { ...o, suspended: n.suspended } };
+    return { ...o, suspended: n.suspended };
   },
 
-  async read(id: string, props: any) {
-    const o = props as SwitchOutputs;
+  read(o) {
     // A switch that died (or whose pid now names another process) is gone: the next
     // `pulumi up` starts it again, and the guests re-plug their NICs.
-    if (
-      !host.sameRun(o.pid, o.instance) ||
-      !fs.existsSync(naming.switchPaths(o.labDir, o.name, o.engine).socket)
-    )
-      return { id: "", props: {} };
-    return { id, props };
+    const alive =
+      host.sameRun(o.pid, o.instance) && fs.existsSync(naming.switchPaths(o.labDir, o.name, o.engine).socket);
+    return alive ? o : undefined;
   },
 
-  async delete(_id: string, props: any) {
-    await stopSwitch(props as SwitchOutputs);
-    removePaths(props as SwitchOutputs);
+  async delete(o) {
+    await stopSwitch(o);
+    removePaths(o);
   },
-};
-
-function tail(file: string): string {
-  try {
-    return host.lastLines(fs.readFileSync(file, "utf8"), 15);
-  } catch {
-    return "";
-  }
-}
+});

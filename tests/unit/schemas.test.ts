@@ -1,7 +1,9 @@
 import { schemas, validate, memoryMiB, UNKNOWN, socketPathFailures } from "../../provider/core/schemas";
 import * as naming from "../../provider/core/naming";
 import { checkGuest } from "../../provider/guest/provider";
-import { checkSwitch } from "../../provider/net/switch";
+import { switchProvider } from "../../provider/net/switch";
+
+const checkSwitch = (news: Record<string, unknown>) => switchProvider.check!({}, news);
 
 const guest = (over: Record<string, unknown> = {}) => ({
   labDir: "/var/tmp/umlab/x",
@@ -138,18 +140,18 @@ describe("validation", () => {
     expect(failuresOf({ nics: UNKNOWN })).toEqual([]);
   });
 
-  test("a runtime dir too long for unix sockets fails check with the fix", () => {
+  test("a runtime dir too long for unix sockets fails check with the fix", async () => {
     const long = "/tmp/" + "d".repeat(90);
-    const f = checkSwitch({ labDir: long, name: "sw0" }).failures ?? [];
+    const f = (await checkSwitch({ labDir: long, name: "sw0" })).failures ?? [];
     expect(f[0]).toMatchObject({ property: "labDir", reason: expect.stringContaining("UMLAB_RUNTIME") });
     expect(socketPathFailures(UNKNOWN, ["a"], naming.longestSocketPath, 107)).toEqual([]);
   });
 
-  test("switch engines are uml_switch or vde", () => {
-    expect(checkSwitch({ labDir: "/l", name: "sw0", engine: "ovs" }).failures?.[0]).toMatchObject({
+  test("switch engines are uml_switch or vde", async () => {
+    expect((await checkSwitch({ labDir: "/l", name: "sw0", engine: "ovs" })).failures?.[0]).toMatchObject({
       property: "engine",
     });
-    expect(checkSwitch({ labDir: "/l", name: "sw0" }).inputs).toEqual({
+    expect((await checkSwitch({ labDir: "/l", name: "sw0" })).inputs).toEqual({
       labDir: "/l",
       name: "sw0",
       engine: "uml_switch",

@@ -1,0 +1,123 @@
+// The field validators every component schema is built from, and validation itself.
+//
+// Schemas are built inside functions, not held in module-level constants: dynamic
+// providers are serialized into Pulumi state by value, and a plain function that calls
+// require("zod") serializes cleanly where a zod object graph may not.
+import { z } from "zod";
+import * as naming from "../naming";
+import { UNKNOWN } from "../unknown";
+
+export { UNKNOWN };
+
+export interface CheckFailure {
+  property: string;
+  reason: string;
+}
+
+const NAME_RE = /^[a-z][a-z0-9-]{0,22}$/;
+const PATH_RE = /^\/[A-Za-z0-9._+/-]*$/;
+const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+const MEMORY_RE = /^([0-9]+)([KMG])$/;
+const IPV4 =
+  "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}";
+const IPV6 = "[0-9a-fA-F:]*:[0-9a-fA-F:.]*";
+const IP_RE = new RegExp(`^(${IPV4}|${IPV6})$`);
+const CIDR_RE = new RegExp(
+  `^((${IPV4})/([0-9]|[12][0-9]|3[0-2])|(${IPV6})/([0-9]|[1-9][0-9]|1[01][0-9]|12[0-8]))$`,
+);
+
+/** Memory size in MiB, from "64M", "1G", "65536K". */
+export function memoryMiB(size: string): number {
+  const m = MEMORY_RE.exec(size);
+  if (!m) return NaN;
+  const n = Number(m[1]);
+  return m[2] === "G" ? n * 1024 : m[2] === "M" ? n : n / 1024;
+}
+
+/** Builds the zod schemas (see the note at the top of this file). */
+/** The shared field validators. */
+export function fields() {
+  // Values computed by other resources may be unknown during preview.
+  const orUnknown = <T extends z.ZodTypeAny>(s: T) => z.union([z.literal(UNKNOWN), s]);
+  const name = z
+    .string()
+    .regex(
+      NAME_RE,
+      "use 1-23 characters: lower-case letters, digits and '-', starting with a letter (e.g. \"r1\")",
+    );
+  const path = z
+    .string()
+    .regex(
+      PATH_RE,
+      "use an absolute path of letters, digits and . _ + - / only (no spaces or commas: UML splits its arguments on them)",
+    );
+  const mac = z
+    .string()
+    .regex(MAC_RE, 'use six lower-case hex pairs separated by ":" (e.g. "02:00:00:00:00:01")')
+    .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, {
+      message: "use a unicast MAC: the first byte must be even (e.g. 02:...)",
+    });
+  const memory = z
+    .string()
+    .regex(MEMORY_RE, 'use a number with K, M or G (e.g. "64M")')
+    .refine((m) => memoryMiB(m) >= 48, {
+      message: "use at least 48M (64M is safe): the UML 6.1 kernel panics at boot with 32M",
+    });
+  const word = (what: string) =>
+    z.string().regex(/^[A-Za-z0-9._:/@%+=,-]+$/, `use a ${what} without spaces or shell characters`);
+  const cidr = z.string().regex(CIDR_RE, 'use an address with a prefix length (e.g. "10.0.0.1/24")');
+  const ip = z.string().regex(IP_RE, 'use an IPv4 or IPv6 address (e.g. "10.0.0.254")');
+  const range = (min: number, max: number, message: string) =>
+    z.number({ message }).min(min, message).max(max, message);
+  const engine = z.enum(["uml_switch", "vde"], { message: 'use "uml_switch" or "vde"' });
+
+  return { orUnknown, name, path, mac, memory, word, cidr, ip, range, engine };
+}
+
+/** Property path of a zod issue as Pulumi names it: `nics[0].mac`. */
+export function propertyPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = "";
+  for (const p of path) out += typeof p === "number" ? `[${p}]` : out === "" ? String(p) : `.${String(p)}`;
+  return out;
+}
+
+/**
+ * Validate `value` against `schema`: the parsed value (defaults filled in), or the
+ * failures, each naming the property and saying how to fix it.
+ */
+export function validate<T extends z.ZodTypeAny>(
+  schema: T,
+  value: unknown,
+): { ok: true; value: z.output<T> } | { ok: false; failures: CheckFailure[] } {
+  const r = schema.safeParse(value);
+  if (r.success) return { ok: true, value: r.data };
+  return {
+    ok: false,
+    failures: r.error.issues.map((i) => ({ property: propertyPath(i.path), reason: i.message })),
+  };
+}
+
+/** The extra rule zod cannot see: socket paths must fit in sun_path. */
+export function socketPathFailures(
+  labDir: string,
+  names: string[],
+  longest: (dir: string, n: string) => string,
+  max: number,
+): CheckFailure[] {
+  if (labDir === UNKNOWN) return [];
+  const out: CheckFailure[] = [];
+  for (const n of names) {
+    const p = longest(labDir, n);
+    if (Buffer.byteLength(p) > max)
+      out.push({
+        property: "labDir",
+        reason: `the socket path ${p} is ${Buffer.byteLength(p)} bytes; unix sockets allow ${max}: set UMLAB_RUNTIME to a shorter directory or use a shorter name`,
+      });
+  }
+  return out;
+}
+
+/** The sun_path rule for a lab resource whose name becomes a unix socket path (Switch, Guest). */
+export function labSocketFailures(v: { labDir: string; name: string }): CheckFailure[] {
+  return socketPathFailures(v.labDir, [v.name], naming.longestSocketPath, naming.MAX_SOCKET_PATH);
+}
