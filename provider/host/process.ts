@@ -2,8 +2,8 @@
 // built from user data. Handlers call these; pure planning code never does.
 //
 // Dynamic providers are serialized into Pulumi state by value, so this module only uses
-// node built-ins (captured as require()) and plain functions.
-import * as child_process from "child_process";
+// node built-ins and execa (5.x, CommonJS; both captured as require()) and plain functions.
+import execa = require("execa");
 import * as fs from "fs";
 
 export interface RunOptions {
@@ -45,71 +45,47 @@ export function lastLines(text: string, n = 15): string {
 }
 
 /** Run a host tool to completion. Throws HostToolError (with the tool's last lines) on failure. */
-export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+export async function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   const timeoutMs = opts.timeoutMs ?? 120_000;
-  return new Promise((resolve, reject) => {
-    let child: child_process.ChildProcess;
-    try {
-      child = child_process.spawn(cmd, args, {
-        cwd: opts.cwd,
-        env: opts.env ?? process.env,
-        stdio: ["pipe", "pipe", "pipe"],
-      });
-    } catch (e) {
-      reject(new HostToolError(`could not start ${cmd}: ${(e as Error).message}`, [cmd, ...args], null, ""));
-      return;
-    }
-    let stdout = "";
-    let stderr = "";
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGKILL");
-    }, timeoutMs);
-    child.stdout!.on("data", (d: Buffer) => {
-      const s = d.toString();
-      stdout += s;
-      opts.onOutput?.(s);
-    });
-    child.stderr!.on("data", (d: Buffer) => {
-      const s = d.toString();
-      stderr += s;
-      opts.onOutput?.(s);
-    });
-    child.on("error", (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      const hint = e.code === "ENOENT" ? ` (is it installed? run \`npm run setup\`)` : "";
-      reject(new HostToolError(`could not run ${cmd}: ${e.message}${hint}`, [cmd, ...args], null, ""));
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      const result = { code: code ?? -1, stdout, stderr };
-      if (timedOut) {
-        reject(
-          new HostToolError(
-            `${cmd} timed out after ${timeoutMs} ms\n${lastLines(stderr + stdout)}`,
-            [cmd, ...args],
-            code,
-            lastLines(stderr + stdout),
-          ),
-        );
-      } else if (code !== 0 && !opts.allowFailure) {
-        const tail = lastLines(stderr + "\n" + stdout);
-        reject(
-          new HostToolError(
-            `${cmd} ${args.join(" ")} exited with ${code}\n${tail}`,
-            [cmd, ...args],
-            code,
-            tail,
-          ),
-        );
-      } else {
-        resolve(result);
-      }
-    });
-    if (opts.input !== undefined) child.stdin!.end(opts.input);
-    else child.stdin!.end();
+  const child = execa(cmd, args, {
+    cwd: opts.cwd,
+    env: opts.env ?? process.env,
+    extendEnv: false,
+    input: opts.input ?? "",
+    timeout: timeoutMs,
+    killSignal: "SIGKILL",
+    reject: false,
+    stripFinalNewline: false,
   });
+  if (opts.onOutput) {
+    child.stdout?.on("data", (d: Buffer) => opts.onOutput?.(d.toString()));
+    child.stderr?.on("data", (d: Buffer) => opts.onOutput?.(d.toString()));
+  }
+  const r = await child;
+  const stdout = String(r.stdout ?? "");
+  const stderr = String(r.stderr ?? "");
+  const argv = [cmd, ...args];
+  if (r.exitCode === undefined && !r.timedOut) {
+    // Never started (ENOENT, EACCES, ...).
+    const hint =
+      (r as { code?: string }).code === "ENOENT" ? ` (is it installed? run \`npm run setup\`)` : "";
+    throw new HostToolError(
+      `could not run ${cmd}: ${(r as { originalMessage?: string }).originalMessage ?? "could not start"}${hint}`,
+      argv,
+      null,
+      "",
+    );
+  }
+  const code = r.exitCode ?? null;
+  if (r.timedOut) {
+    const tail = lastLines(stderr + stdout);
+    throw new HostToolError(`${cmd} timed out after ${timeoutMs} ms\n${tail}`, argv, code, tail);
+  }
+  if (code !== 0 && !opts.allowFailure) {
+    const tail = lastLines(stderr + "\n" + stdout);
+    throw new HostToolError(`${cmd} ${args.join(" ")} exited with ${code}\n${tail}`, argv, code, tail);
+  }
+  return { code: code ?? -1, stdout, stderr };
 }
 
 export interface DetachedOptions {
@@ -131,10 +107,15 @@ export interface DetachedOptions {
 export function spawnDetached(cmd: string, args: string[], opts: DetachedOptions): number {
   const log = fs.openSync(opts.logFile, "a", 0o600);
   try {
-    const child = child_process.spawn(cmd, args, {
+    // cleanup: false, or execa would kill the lab's processes when the provider exits.
+    const child = execa(cmd, args, {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
+      extendEnv: false,
       detached: true,
+      cleanup: false,
+      buffer: false,
+      reject: false,
       stdio: [opts.stdinFd ?? "ignore", log, log, ...(opts.extraFds ?? [])],
     });
     if (child.pid === undefined) throw new Error(`could not start ${cmd}`);
