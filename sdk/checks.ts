@@ -1,5 +1,5 @@
 // Lab checks: declare what a working lab looks like; checked after the guests are up, each
-// check retried until it passes or the deadline (provider/checks.ts).
+// check retried until it passes or the deadline (provider/exec/checks.ts).
 //
 //   const converged = new umlab.Checks("converged", {
 //     checks: [check.ping(r1, "192.168.100.3"), check.route(r1, "192.168.100.3/32", { proto: "ospf" })],
@@ -8,7 +8,8 @@
 //   });
 //   export const checks = converged.summary;
 import * as pulumi from "@pulumi/pulumi";
-import { checksProvider, checksSchema, CheckResult } from "../provider/exec/checks";
+import { checksProvider, CheckResult } from "../provider/exec/checks";
+import { checksSchema } from "../provider/core/schemas";
 import type { Guest } from "./guest";
 import { preflight } from "./validate";
 

@@ -1,15 +1,10 @@
 // Run commands in running guests: `exec()` for tests and automation (a Promise, outside a
 // Pulumi program), `Exec` for programs (a resource: runs on create, again when its triggers
-// change or the guest reboots). Both go through the guest's exec agent (provider/exec.ts).
+// change or the guest reboots). Both go through the guest's exec agent (provider/exec/).
 import * as pulumi from "@pulumi/pulumi";
-import {
-  execInGuest,
-  execProvider,
-  execSchema,
-  splitGuestDir,
-  ExecOptions,
-  ExecResult,
-} from "../provider/exec/agent";
+import { execInGuest, splitGuestDir, ExecOptions, ExecResult } from "../provider/exec/agent";
+import { execProvider } from "../provider/exec/provider";
+import { execSchema } from "../provider/core/schemas";
 import type { Guest } from "./guest";
 import { preflight } from "./validate";
 

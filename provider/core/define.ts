@@ -14,6 +14,8 @@ export interface Component<I, O> {
   /** Builds the input schema (a function: zod objects do not serialize into state). */
   schema: () => z.ZodType<I>;
   policy: ChangePolicy<I>;
+  /** Replacing needs the old one gone first (same paths, same names); default true. */
+  deleteBeforeReplace?: boolean;
   /** Rules zod cannot see (socket path lengths, fields that depend on each other). */
   checkMore?: (inputs: I) => CheckFailure[];
   /** A planner of its own (a guest plans its NICs one by one); default: from the policy. */
@@ -23,7 +25,8 @@ export interface Component<I, O> {
   update?(olds: O, news: I): Promise<O>;
   /**
    * What refresh finds: the (possibly corrected) outputs, or undefined when the thing is gone
-   * and the next `up` must create it again. Default: gone unless `pid`/`instance` still run.
+   * and the next `up` must create it again. Default: a thing with a recorded `pid` is gone
+   * unless that run (`pid` + `instance`) still lives; one without a pid is kept as it is.
    */
   read?(olds: O): O | undefined | Promise<O | undefined>;
   delete(olds: O): Promise<void>;
@@ -60,6 +63,7 @@ export function checkInputs<I>(
 /** The default read: a thing with a recorded process is there while that run lives. */
 function stillRuns<O>(o: O): O | undefined {
   const p = o as { pid?: number; instance?: string };
+  if (p.pid === undefined) return o;
   return sameRun(p.pid, p.instance) ? o : undefined;
 }
 
@@ -69,7 +73,8 @@ export function defineProvider<I, O>(c: Component<I, O>): pulumi.dynamic.Resourc
       return checkInputs(c.schema(), news, c.checkMore);
     },
     async diff(_id: string, olds: any, news: any) {
-      return diffResult(c.plan ? c.plan(olds, news) : planFromPolicy(c.policy, olds, news));
+      const d = diffResult(c.plan ? c.plan(olds, news) : planFromPolicy(c.policy, olds, news));
+      return c.deleteBeforeReplace === false ? { changes: d.changes, replaces: d.replaces } : d;
     },
     async create(inputs: any) {
       return c.create(inputs as I);

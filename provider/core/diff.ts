@@ -33,9 +33,26 @@ export function hasUnknown(v: unknown): boolean {
  */
 export type UnknownAs = "same" | "changed";
 
-/** Is `news` the same value as `olds`? Booleans compare as `!!v` (absent = false). */
+/** Equal, where an unknown part of `news` matches anything (arrays and objects compared by shape). */
+function matches(olds: unknown, news: unknown): boolean {
+  if (news === UNKNOWN) return true;
+  if (Array.isArray(news))
+    return Array.isArray(olds) && olds.length === news.length && news.every((v, i) => matches(olds[i], v));
+  if (news && typeof news === "object") {
+    if (!olds || typeof olds !== "object" || Array.isArray(olds)) return false;
+    const keys = new Set([...Object.keys(olds), ...Object.keys(news)]);
+    return [...keys].every((k) => matches((olds as any)[k], (news as any)[k]));
+  }
+  return canonical(olds) === canonical(news);
+}
+
+/**
+ * Is `news` the same value as `olds`? Booleans compare as `!!v` (absent = false). With
+ * `unknownAs: "same"` an unknown part of `news` matches whatever is there; with "changed" a
+ * value holding an unknown is a change.
+ */
 export function same(olds: unknown, news: unknown, unknownAs: UnknownAs = "changed"): boolean {
-  if (hasUnknown(news)) return unknownAs === "same";
+  if (hasUnknown(news)) return unknownAs === "same" && matches(olds, news);
   if (typeof olds === "boolean" || typeof news === "boolean") return !!olds === !!news;
   return canonical(olds) === canonical(news);
 }

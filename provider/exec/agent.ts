@@ -10,11 +10,8 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import type * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
 import * as host from "../host/process";
 import * as naming from "../core/naming";
-import { validate, CheckFailure, UNKNOWN } from "../core/schemas";
 
 export interface ExecOptions {
   /** Kill the command (and everything it started, in the guest) after this long. Default 60 s. */
@@ -270,121 +267,7 @@ export async function execInGuest(
   }
 }
 
-// ---------------------------------------------------------------------------------------
-// The Exec resource: a command run in a guest on create, again when its triggers change.
-// ---------------------------------------------------------------------------------------
-
-/** A Guest's `guestDir` output (unknown during the preview of an update of that guest). */
-export function guestDirSchema() {
-  return z.union([
-    z.literal(UNKNOWN),
-    z.string().regex(/^\/[A-Za-z0-9._+/-]*\/g\/[a-z][a-z0-9-]*$/, "use a Guest's guestDir output"),
-  ]);
-}
-
-/**
- * Equal, counting a value still unknown (preview) as unchanged. A guest being updated has
- * unknown outputs during preview; the real values are known, and compared again, when
- * `pulumi up` reaches this resource, so a reboot still re-runs what depends on it.
- */
-export function sameOrUnknown(olds: unknown, news: unknown): boolean {
-  if (news === UNKNOWN) return true;
-  if (Array.isArray(olds) && Array.isArray(news))
-    return olds.length === news.length && news.every((v, i) => sameOrUnknown(olds[i], v));
-  if (olds && news && typeof olds === "object" && typeof news === "object") {
-    const keys = new Set([...Object.keys(olds), ...Object.keys(news)]);
-    return [...keys].every((k) => sameOrUnknown((olds as any)[k], (news as any)[k]));
-  }
-  return JSON.stringify(olds ?? null) === JSON.stringify(news ?? null);
-}
-
-/** The Exec resource's input schema (built in a function: see provider/schemas.ts). */
-export function execSchema() {
-  return z.object({
-    /** The guest folder (`Guest.guestDir`): `<labDir>/g/<name>`. */
-    guestDir: guestDirSchema(),
-    command: z.union([
-      z.string().min(1, "give a command"),
-      z.array(z.string()).min(1, "give a command (argv: at least one word)"),
-    ]),
-    stdin: z.string().optional(),
-    /** Any change re-runs the command (a replace). */
-    triggers: z.array(z.any()).default([]),
-    /** The guest's boot id: a rebooted guest runs the command again. */
-    bootId: z.string().default(""),
-    timeoutSeconds: z.number().positive().default(60),
-    /** A non-zero exit fails the update (default); false records it in `exitCode`. */
-    failOnError: z.boolean().default(true),
-  });
-}
-
-export type ExecInputs = z.output<ReturnType<typeof execSchema>>;
-
-export interface ExecOutputs extends ExecInputs {
-  stdout: string;
-  stderr: string;
-  exitCode: number;
-}
-
-/** `<labDir>/g/<name>` → [labDir, name]. */
+/** `<labDir>/g/<name>` (a Guest's guestDir output) → [labDir, name]. */
 export function splitGuestDir(guestDir: string): [string, string] {
   return [path.dirname(path.dirname(guestDir)), path.basename(guestDir)];
 }
-
-/** Inputs whose change re-runs the command (a replace); the others only change outputs. */
-export const EXEC_RERUN_KEYS = ["guestDir", "command", "stdin", "triggers", "bootId"] as const;
-
-export function planExec(
-  olds: Partial<ExecInputs>,
-  news: Partial<ExecInputs>,
-): { changes: string[]; replaces: string[] } {
-  const same = sameOrUnknown;
-  const replaces = EXEC_RERUN_KEYS.filter((k) => !same(olds[k], news[k]));
-  const changes = [
-    ...replaces,
-    ...(["timeoutSeconds", "failOnError"] as const).filter((k) => !same(olds[k], news[k])),
-  ];
-  return { changes, replaces };
-}
-
-async function runExec(inputs: ExecInputs): Promise<ExecOutputs> {
-  const [labDir, name] = splitGuestDir(inputs.guestDir);
-  const r = await execInGuest(labDir, name, inputs.command, {
-    timeoutMs: inputs.timeoutSeconds * 1000,
-    stdin: inputs.stdin,
-  });
-  if (r.exitCode !== 0 && inputs.failOnError)
-    throw new Error(
-      `exec in guest "${name}": \`${commandLabel(inputs.command)}\` exited with ${r.exitCode}\n` +
-        `--- stderr (tail) ---\n${host.lastLines(r.stderr)}\n--- stdout (tail) ---\n${host.lastLines(r.stdout)}`,
-    );
-  // A JSON round trip drops undefined values (the engine's encoding rejects them).
-  return JSON.parse(JSON.stringify({ ...inputs, stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode }));
-}
-
-export const execProvider: pulumi.dynamic.ResourceProvider = {
-  async check(_olds: any, news: any) {
-    const r = validate(execSchema(), news);
-    return r.ok ? { inputs: r.value } : { inputs: news, failures: r.failures as CheckFailure[] };
-  },
-
-  async diff(_id: string, olds: any, news: any) {
-    const plan = planExec(olds, news);
-    return { changes: plan.changes.length > 0, replaces: plan.replaces };
-  },
-
-  async create(inputs: any) {
-    const outs = await runExec(inputs as ExecInputs);
-    return { id: `exec-${crypto.randomBytes(6).toString("hex")}`, outs };
-  },
-
-  async update(_id: string, olds: any, news: any) {
-    // Only timeoutSeconds/failOnError changed (everything else replaces): keep the results.
-    const o = olds as ExecOutputs;
-    return { outs: { ...(news as ExecInputs), stdout: o.stdout, stderr: o.stderr, exitCode: o.exitCode } };
-  },
-
-  async delete() {
-    // Nothing to undo: the command ran in the guest.
-  },
-};

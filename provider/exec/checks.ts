@@ -3,59 +3,12 @@
 // agent and is retried until it passes or the deadline passes (convergence: OSPF routes take
 // seconds to appear). Results are outputs; `failOnError` fails the update with a message that
 // names each failed check and shows what was seen. `pulumi refresh` checks again.
-import type * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
 import * as host from "../host/process";
-import { execInGuest, splitGuestDir, ExecError, guestDirSchema, sameOrUnknown } from "./agent";
-import { validate, CheckFailure } from "../core/schemas";
+import { execInGuest, splitGuestDir, ExecError } from "./agent";
+import { checksSchema, checksPolicy, ChecksInputs, CheckSpec } from "../core/schemas";
+import { defineProvider } from "../core/define";
 
-/** The Checks resource's input schema (built in a function: see provider/schemas.ts). */
-export function checksSchema() {
-  const guestDir = guestDirSchema();
-  const base = { name: z.string().min(1).optional(), guestDir };
-  const check = z.discriminatedUnion("kind", [
-    z.object({
-      ...base,
-      kind: z.literal("ping"),
-      /** The address to reach (IPv4 or IPv6). */
-      to: z.string().regex(/^[0-9a-fA-F.:]+$/, "use an IP address"),
-    }),
-    z.object({
-      ...base,
-      kind: z.literal("route"),
-      /** The exact prefix, e.g. "192.168.100.3/32" (or "default"). */
-      dest: z.string().regex(/^(default|[0-9a-fA-F.:]+(\/[0-9]{1,3})?)$/, 'use a prefix like "10.0.0.0/24"'),
-      via: z.string().optional(),
-      dev: z.string().optional(),
-      /** The routing protocol that installed it, e.g. "ospf". */
-      proto: z.string().optional(),
-    }),
-    z.object({
-      ...base,
-      kind: z.literal("command"),
-      command: z.union([z.string().min(1), z.array(z.string()).min(1)]),
-      /** A regular expression stdout must match (JavaScript syntax). */
-      expect: z.string().optional(),
-      flags: z.string().default(""),
-      /** The exit code wanted (default 0 when `expect` is not given). */
-      exitCode: z.number().int().optional(),
-    }),
-  ]);
-  return z.object({
-    checks: z.array(check).min(1, "give at least one check"),
-    /** Each check is retried until it passes or this many seconds after the start. */
-    deadlineSeconds: z.number().positive().default(60),
-    /** Pause between attempts of one check. */
-    intervalMs: z.number().int().nonnegative().default(500),
-    /** Fail the update when a check fails (default false: results are outputs only). */
-    failOnError: z.boolean().default(false),
-    /** Any change checks again; the SDK passes the guests' boot ids. */
-    triggers: z.array(z.any()).default([]),
-  });
-}
-
-export type ChecksInputs = z.output<ReturnType<typeof checksSchema>>;
-export type CheckSpec = ChecksInputs["checks"][number];
+export type { ChecksInputs, CheckSpec };
 
 export interface CheckResult {
   name: string;
@@ -183,39 +136,30 @@ function plain<T>(v: T): T {
   return JSON.parse(JSON.stringify(v));
 }
 
-export const checksProvider: pulumi.dynamic.ResourceProvider = {
-  async check(_olds: any, news: any) {
-    const r = validate(checksSchema(), news);
-    return r.ok ? { inputs: r.value } : { inputs: news, failures: r.failures as CheckFailure[] };
+export const checksProvider = defineProvider<ChecksInputs, ChecksOutputs>({
+  schema: checksSchema,
+  policy: checksPolicy,
+
+  async create(inputs) {
+    return { id: `checks-${Date.now().toString(36)}`, outs: plain(await checkAndMaybeFail(inputs)) };
   },
 
-  async diff(_id: string, olds: any, news: any) {
-    const keys = ["checks", "deadlineSeconds", "intervalMs", "failOnError", "triggers"];
-    const changed = keys.filter((k) => !sameOrUnknown(olds[k], news[k]));
-    return { changes: changed.length > 0 };
+  async update(_o, n) {
+    return plain(await checkAndMaybeFail(n));
   },
 
-  async create(inputs: any) {
-    const outs = await checkAndMaybeFail(inputs as ChecksInputs);
-    return { id: `checks-${Date.now().toString(36)}`, outs: plain(outs) };
-  },
-
-  async update(_id: string, _olds: any, news: any) {
-    return { outs: plain(await checkAndMaybeFail(news as ChecksInputs)) };
-  },
-
-  async read(id: string, props: any) {
+  async read(o) {
     // `pulumi refresh` checks again, one attempt each (a refresh should be quick), and
     // records what it finds; it never fails the refresh.
     try {
-      const outs = await runChecks({ ...(props as ChecksInputs), deadlineSeconds: 0 });
-      return { id, props: plain({ ...outs, deadlineSeconds: props.deadlineSeconds }) };
+      const outs = await runChecks({ ...o, deadlineSeconds: 0 });
+      return plain({ ...outs, deadlineSeconds: o.deadlineSeconds });
     } catch {
-      return { id, props };
+      return o;
     }
   },
 
   async delete() {
     // Nothing to undo: checks only look.
   },
-};
+});

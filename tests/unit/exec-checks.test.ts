@@ -1,6 +1,7 @@
 // Pure parts of exec, checks and the CLI: quoting, the scripts requests run, check verdicts
 // and names, Exec re-run planning, command-line parsing.
-import { commandScript, shQuote, planExec, splitGuestDir } from "../../provider/exec/agent";
+import { commandScript, shQuote, splitGuestDir } from "../../provider/exec/agent";
+import { planExec } from "../../provider/exec/provider";
 import { checkCommand, checkName, judge, summarize, CheckSpec } from "../../provider/exec/checks";
 import { parseArgs, UsageError } from "../../cli/umlab";
 

@@ -11,6 +11,8 @@ export const COMPONENTS: [string, () => { shape: Record<string, unknown> }, Chan
   ["CowDisk", s.cowDiskSchema, s.cowDiskPolicy],
   ["Guest", s.guestSchema, s.guestPolicy],
   ["Guest NIC", s.nicSchema, s.nicPolicy],
+  ["Exec", s.execSchema, s.execPolicy],
+  ["Checks", s.checksSchema, s.checksPolicy],
 ];
 
 describe("change policy", () => {
@@ -41,6 +43,9 @@ describe("change policy", () => {
     expect(same("x", UNKNOWN)).toBe(false);
     expect(same("x", UNKNOWN, "same")).toBe(true);
     expect(same(["x"], [UNKNOWN], "same")).toBe(true);
+    expect(same(["x", "y"], [UNKNOWN, "z"], "same")).toBe(false);
+    expect(same(["x"], { 0: "x" })).toBe(false);
+    expect(same(["x"], { 0: UNKNOWN }, "same")).toBe(false);
   });
 
   test("the SDK's generation changes exactly with the replace fields", () => {
