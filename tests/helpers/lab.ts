@@ -62,7 +62,7 @@ export function killGroupsMentioning(needle: string): void {
 export function ensureBuilt(): void {
   const out = path.join(REPO, "dist/cli/umlab.js");
   const sources = [
-    "cli/umlab.ts",
+    ...fs.readdirSync(path.join(REPO, "cli")).map((f) => `cli/${f}`),
     "provider/exec/agent.ts",
     "provider/core/naming.ts",
     "provider/host/process.ts",

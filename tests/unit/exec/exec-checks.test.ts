@@ -1,9 +1,9 @@
 // Pure parts of exec, checks and the CLI: quoting, the scripts requests run, check verdicts
 // and names, Exec re-run planning, command-line parsing.
-import { commandScript, shQuote, splitGuestDir } from "../../provider/exec/agent";
-import { planExec } from "../../provider/exec/provider";
-import { checkCommand, checkName, judge, summarize, CheckSpec } from "../../provider/exec/checks";
-import { parseArgs, UsageError } from "../../cli/umlab";
+import { commandScript, shQuote, splitGuestDir } from "../../../provider/exec/agent";
+import { planExec } from "../../../provider/exec/provider";
+import { checkCommand, checkName, judge, summarize, CheckSpec } from "../../../provider/exec/checks";
+import { parseArgs, UsageError } from "../../../cli/umlab";
 
 const gd = "/var/tmp/umlab/lab-1/g/node01";
 

@@ -1,0 +1,24 @@
+// umlab exec: run a command in a running guest, passing its output and exit code through.
+import { execInGuest, ExecError } from "../provider/exec/agent";
+import type { CliArgs } from "./args";
+import { findGuest, labsOfStack } from "./labs";
+
+export async function cmdExec(a: CliArgs, root: string): Promise<number> {
+  const labDir = findGuest(a.guest!, a.lab, root, await labsOfStack(a.stack));
+  try {
+    const r = await execInGuest(labDir, a.guest!, a.argv, {
+      timeoutMs: (a.timeoutSeconds ?? 3600) * 1000,
+    });
+    process.stdout.write(r.stdout);
+    process.stderr.write(r.stderr);
+    return r.exitCode;
+  } catch (e) {
+    if (e instanceof ExecError) {
+      process.stdout.write(e.stdout);
+      process.stderr.write(e.stderr);
+      console.error(`umlab: ${e.message}`);
+      return e.reason === "timeout" ? 124 : 1;
+    }
+    throw e;
+  }
+}

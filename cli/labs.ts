@@ -1,0 +1,67 @@
+// Which lab a command means: `--lab` (a lab directory or id), else the lab recorded in the
+// state of the Pulumi stack of the current project (\`--stack\` or the selected one), else the
+// one lab under the runtime root that has the guest.
+import * as fs from "fs";
+import * as path from "path";
+import { labGuests } from "../provider/exec/agent";
+import * as naming from "../provider/core/naming";
+import { UsageError } from "./args";
+import { stackLabs, StackLab } from "./state";
+
+/** Lab directories under the runtime root (each holds `g/`). */
+export function listLabs(root: string): string[] {
+  try {
+    return fs
+      .readdirSync(root)
+      .map((e) => path.join(root, e))
+      .filter((d) => fs.existsSync(naming.labPaths(d).guestsDir))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/** The lab directory `--lab` names: a path, or a lab id under the runtime root. */
+export function resolveLab(lab: string, root: string): string {
+  const dir = lab.includes("/") ? path.resolve(lab) : path.join(root, lab);
+  if (!fs.existsSync(dir)) {
+    const labs = listLabs(root).map((d) => path.basename(d));
+    throw new UsageError(
+      `no lab ${dir}` +
+        (labs.length ? ` (labs under ${root}: ${labs.join(", ")})` : ` (no labs under ${root})`),
+    );
+  }
+  return dir;
+}
+
+/** Find the lab of guest `guest`: the given lab, else the one lab under the root that has it. */
+export function findGuest(
+  guest: string,
+  lab: string | undefined,
+  root: string,
+  fromState: StackLab[] = [],
+): string {
+  if (lab !== undefined) return resolveLab(lab, root);
+  const inStack = fromState.filter((l) => fs.existsSync(naming.guestPaths(l.dir, guest).dir));
+  if (inStack.length === 1) return inStack[0].dir;
+  const labs = listLabs(root);
+  const having = labs.filter((d) => fs.existsSync(naming.guestPaths(d, guest).dir));
+  if (having.length === 1) return having[0];
+  if (having.length === 0) {
+    const all = labs.flatMap((d) => labGuests(d).map((g) => `${g} (${path.basename(d)})`));
+    throw new UsageError(
+      `no guest "${guest}" in any lab under ${root}` +
+        (all.length
+          ? `; guests: ${all.join(", ")}`
+          : ": no labs are up (set UMLAB_RUNTIME if yours live elsewhere)"),
+    );
+  }
+  throw new UsageError(
+    `guest "${guest}" is in several labs: ${having.map((d) => path.basename(d)).join(", ")}; pick one with --lab <lab id>`,
+  );
+}
+
+/** The labs a command considers from the stack state; [] without a project or a stack. */
+export async function labsOfStack(stack: string | undefined): Promise<StackLab[]> {
+  return stackLabs(process.cwd(), stack);
+}

@@ -1,0 +1,50 @@
+// The labs a Pulumi stack's state records: the CLI finds guests through the stack that made
+// them (its LabRuntime's `dir` output), not by guessing from the runtime root.
+import * as fs from "fs";
+import * as path from "path";
+import { run } from "../provider/host/process";
+
+export interface StackLab {
+  stack: string;
+  /** The lab's runtime directory. */
+  dir: string;
+}
+
+/** The LabRuntime directories in an exported deployment (`pulumi stack export`). */
+export function labsInDeployment(exported: unknown, stack: string): StackLab[] {
+  const resources = (exported as { deployment?: { resources?: unknown[] } })?.deployment?.resources ?? [];
+  const out: StackLab[] = [];
+  for (const r of resources as { type?: string; outputs?: { dir?: unknown } }[]) {
+    if (!String(r.type ?? "").endsWith("umlab:LabRuntime")) continue;
+    if (typeof r.outputs?.dir === "string") out.push({ stack, dir: r.outputs.dir });
+  }
+  return out;
+}
+
+/** The Pulumi project folder at or above `dir`, if any. */
+export function projectDir(dir: string): string | undefined {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, "Pulumi.yaml"))) return d;
+    if (path.dirname(d) === d) return undefined;
+  }
+}
+
+/**
+ * The labs in the state of `stack` (default: the selected one) of the project around `cwd`.
+ * [] when there is no project, no such stack, or no pulumi CLI: the caller falls back.
+ */
+export async function stackLabs(cwd: string, stack: string | undefined): Promise<StackLab[]> {
+  const project = projectDir(cwd);
+  if (!project) return [];
+  const pulumi = async (args: string[]) =>
+    run("pulumi", [...args, "--non-interactive"], { cwd: project, timeoutMs: 30_000, allowFailure: true });
+  try {
+    const name = stack ?? (await pulumi(["stack", "--show-name"])).stdout.trim();
+    if (!name) return [];
+    const r = await pulumi(["stack", "export", "--stack", name]);
+    if (r.code !== 0) return [];
+    return labsInDeployment(JSON.parse(r.stdout), name);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,43 @@
+// The CLI finds labs through the stack's state; its argument parser takes --stack.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { labsInDeployment, projectDir } from "../../../cli/state";
+import { parseArgs } from "../../../cli/args";
+
+describe("umlab CLI: labs from the stack state", () => {
+  test("the LabRuntime dirs of an exported deployment, and nothing else", () => {
+    const exported = {
+      version: 3,
+      deployment: {
+        resources: [
+          { type: "pulumi:pulumi:Stack", outputs: {} },
+          { type: "pulumi-nodejs:dynamic/umlab:LabRuntime", outputs: { dir: "/var/tmp/umlab/q-dev-1a2b3c" } },
+          { type: "pulumi-nodejs:dynamic/umlab:Switch", outputs: { labDir: "/elsewhere" } },
+          { type: "pulumi-nodejs:dynamic/umlab:LabRuntime", outputs: {} },
+        ],
+      },
+    };
+    expect(labsInDeployment(exported, "dev")).toEqual([{ stack: "dev", dir: "/var/tmp/umlab/q-dev-1a2b3c" }]);
+    expect(labsInDeployment({}, "dev")).toEqual([]);
+    expect(labsInDeployment(null, "dev")).toEqual([]);
+  });
+
+  test("the project folder is the nearest one with a Pulumi.yaml", () => {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), "umlab-cli-"));
+    try {
+      fs.mkdirSync(path.join(d, "a/b"), { recursive: true });
+      fs.writeFileSync(path.join(d, "a/Pulumi.yaml"), "name: x\nruntime: nodejs\n");
+      expect(projectDir(path.join(d, "a/b"))).toBe(path.join(d, "a"));
+    } finally {
+      fs.rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  test("--stack and $UMLAB_STACK pick the stack", () => {
+    expect(parseArgs(["exec", "--stack", "s1", "g1", "--", "true"]).stack).toBe("s1");
+    expect(parseArgs(["ls", "--stack=s2"]).stack).toBe("s2");
+    expect(parseArgs(["ls"], { UMLAB_STACK: "s3" }).stack).toBe("s3");
+    expect(() => parseArgs(["ls", "--stack"])).toThrow("--stack needs a value");
+  });
+});
