@@ -51,7 +51,8 @@ export async function run(cmd: string, args: string[], opts: RunOptions = {}): P
     cwd: opts.cwd,
     env: opts.env ?? process.env,
     extendEnv: false,
-    input: opts.input ?? "",
+    // No input: stdin is /dev/null (EOF at once), as a tool run from a script expects.
+    ...(opts.input !== undefined ? { input: opts.input } : { stdin: "ignore" as const }),
     timeout: timeoutMs,
     killSignal: "SIGKILL",
     reject: false,
