@@ -11,6 +11,10 @@ export const COMPONENTS: [string, () => { shape: Record<string, unknown> }, Chan
   ["CowDisk", s.cowDiskSchema, s.cowDiskPolicy],
   ["Guest", s.guestSchema, s.guestPolicy],
   ["Guest NIC", s.nicSchema, s.nicPolicy],
+  ["Tap", s.tapSchema, s.tapPolicy],
+  ["Capture", s.captureSchema, s.capturePolicy],
+  ["SerialCable", s.serialCableSchema, s.serialCablePolicy],
+  ["Impairment", s.impairmentSchema, s.impairmentPolicy],
 ];
 
 describe("change policy", () => {
