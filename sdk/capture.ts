@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { captureProvider, captureSchema } from "../provider/net/capture";
+import { captureProvider } from "../provider/net/capture";
+import { captureSchema } from "../provider/core/schemas";
 import type { Lab } from "./lab";
 import type { Switch } from "./switch";
 import type { Tap } from "./tap";

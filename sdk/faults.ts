@@ -1,7 +1,9 @@
 // Faults: link impairments as a resource, and crash() — the one imperative fault.
 // (Switch `suspended` and Guest `paused` are arguments of those resources.)
 import * as pulumi from "@pulumi/pulumi";
-import { crashGuest, impairmentProvider, impairmentSchema } from "../provider/net/impairment";
+import { crashGuest, impairmentProvider } from "../provider/net/impairment";
+import { impairmentSchema, impairmentPolicy } from "../provider/core/schemas";
+import { generation } from "../provider/core/diff";
 import type { Lab } from "./lab";
 import type { Switch } from "./switch";
 import { preflight } from "./validate";
@@ -61,8 +63,9 @@ export class Impairment extends pulumi.dynamic.Resource {
       "umlab",
       "Impairment",
     );
-    // planImpairment replaces only on its place (labDir, name); settings change in place.
-    this.generation = `impairment/${inputs.name}`;
+    // Its replace fields (labDir aside: a new lab dir reboots every guest anyway); settings
+    // change in place.
+    this.generation = generation("impairment", impairmentPolicy, inputs);
   }
 }
 

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as naming from "../provider/core/naming";
 import { labRuntimeProvider } from "../provider/lab/runtime";
-import { schemas } from "../provider/core/schemas";
+import { labRuntimeSchema } from "../provider/core/schemas";
 import { preflight } from "./validate";
 
 export interface LabArgs {
@@ -16,7 +16,7 @@ export class LabRuntime extends pulumi.dynamic.Resource {
   declare readonly labId: pulumi.Output<string>;
 
   constructor(name: string, args: { root: string; labId: string }, opts?: pulumi.CustomResourceOptions) {
-    preflight("LabRuntime", name, schemas().labRuntime, args);
+    preflight("LabRuntime", name, labRuntimeSchema(), args);
     super(labRuntimeProvider, name, { ...args, dir: undefined }, opts, "umlab", "LabRuntime");
   }
 }

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { serialCableProvider, serialCableSchema } from "../provider/net/serial";
+import { serialCableProvider } from "../provider/net/serial";
+import { serialCableSchema } from "../provider/core/schemas";
 import type { Lab } from "./lab";
 import { preflight } from "./validate";
 

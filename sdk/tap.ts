@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { tapProvider, tapSchema } from "../provider/net/tap";
+import { tapProvider } from "../provider/net/tap";
+import { tapSchema } from "../provider/core/schemas";
 import type { Lab } from "./lab";
 import type { Switch } from "./switch";
 import { preflight } from "./validate";

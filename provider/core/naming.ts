@@ -1,7 +1,10 @@
 // Pure naming for a lab: ids, runtime paths and stable MACs, all derived from
 // project + stack (+ resource names), so two stacks of one program never collide.
+// Every path a lab uses is built here, and `labSocketPaths` lists every unix socket a lab
+// dir implies for a name (the sun_path rule in check covers exactly that list).
 // No I/O here; the handlers and the SDK both call these.
 import * as crypto from "crypto";
+import * as path from "path";
 
 /** Unix socket paths (sun_path) hold at most 107 bytes plus the terminating NUL. */
 export const MAX_SOCKET_PATH = 107;
@@ -46,6 +49,14 @@ export interface LabPaths {
   switchesDir: string;
   /** COW files. */
   disksDir: string;
+  /** Tap logs (the devices themselves live in the lab's network namespace). */
+  tapsDir: string;
+  /** Captures: default pcap files and logs. */
+  capturesDir: string;
+  /** Serial cables: FIFOs and byte logs. */
+  cablesDir: string;
+  /** Impairments: the private switches' control directories, pid files and logs. */
+  impairmentsDir: string;
 }
 
 export function labPaths(labDir: string): LabPaths {
@@ -55,6 +66,10 @@ export function labPaths(labDir: string): LabPaths {
     guestsDir: `${labDir}/g`,
     switchesDir: `${labDir}/sw`,
     disksDir: `${labDir}/disk`,
+    tapsDir: `${labDir}/net`,
+    capturesDir: `${labDir}/cap`,
+    cablesDir: `${labDir}/ser`,
+    impairmentsDir: `${labDir}/imp`,
   };
 }
 
@@ -135,12 +150,91 @@ export function stableMac(id: string, guest: string, index: number): string {
   return ["02", ...(h.match(/../g) as string[])].join(":");
 }
 
-/** The socket paths a lab dir implies for a name; check() rejects any that are too long. */
-export function longestSocketPath(labDir: string, name: string): string {
-  const candidates = [
+/** The lab's network namespace, shared by all its taps: `umlab-<labId>` (labId = basename of labDir). */
+export function namespaceOf(labDir: string): string {
+  return `umlab-${path.basename(labDir)}`;
+}
+
+/** A Tap's log (the output of its vde_plug2tap). */
+export function tapLogPath(labDir: string, name: string): string {
+  return `${labPaths(labDir).tapsDir}/${name}.log`;
+}
+
+/** A Capture's pcap file (the author's `file`, else one in the lab dir) and log. */
+export function capturePaths(labDir: string, name: string, file?: string): { file: string; log: string } {
+  const dir = labPaths(labDir).capturesDir;
+  return { file: file ?? `${dir}/${name}.pcap`, log: `${dir}/${name}.log` };
+}
+
+export interface CablePaths {
+  dir: string;
+  /** End A and end B: each the prefix of two FIFOs, `.in` (the guest reads) and `.out`. */
+  a: string;
+  b: string;
+  fifos: string[];
+  /** The relay's log (the byte dump when `log` is on). */
+  log: string;
+}
+
+export function cablePaths(labDir: string, name: string): CablePaths {
+  const dir = labPaths(labDir).cablesDir;
+  const base = `${dir}/${name}`;
+  return {
+    dir,
+    a: `${base}.a`,
+    b: `${base}.b`,
+    fifos: [`${base}.a.in`, `${base}.a.out`, `${base}.b.in`, `${base}.b.out`],
+    log: `${base}.log`,
+  };
+}
+
+export interface ImpairmentPaths {
+  dir: string;
+  /** The private vde_switch's control directory (what guests plug into). */
+  control: string;
+  pidFile: string;
+  log: string;
+  filterPid: string;
+  filterLog: string;
+}
+
+export function impairmentPaths(labDir: string, name: string): ImpairmentPaths {
+  const dir = labPaths(labDir).impairmentsDir;
+  const base = `${dir}/${name}`;
+  return {
+    dir,
+    control: base,
+    pidFile: `${base}.pid`,
+    log: `${base}.log`,
+    filterPid: `${base}.wf.pid`,
+    filterLog: `${base}.wf.log`,
+  };
+}
+
+/**
+ * The socket every vde client (a guest NIC, vde_plug, vde_plug2tap, wirefilter) binds in the
+ * switch's control directory: libvdeplug names it `.%05d-%05d` (its pid, a counter). Counted
+ * at its longest: pid_max is at most 2^22 (7 digits).
+ */
+const VDE_PORT_SOCKET = ".0000000-00000";
+
+/**
+ * Every unix socket a lab dir implies for a name, whichever component bears it: a guest's
+ * mconsole, a switch's control socket (uml_switch) or directory (vde), an impairment's private
+ * switch, and the port sockets vde clients bind inside a vde control directory. Taps, captures
+ * and cables make none of their own (they plug into a switch's directory; cables are FIFOs).
+ * check() refuses a name when any of these would not fit in sun_path.
+ */
+export function labSocketPaths(labDir: string, name: string): string[] {
+  const vdeDirs = [switchPaths(labDir, name, "vde").control, impairmentPaths(labDir, name).control];
+  return [
     guestPaths(labDir, name).mconsole,
-    switchPaths(labDir, name, "vde").socket,
     switchPaths(labDir, name, "uml_switch").socket,
+    ...vdeDirs.flatMap((d) => [`${d}/ctl`, `${d}/${VDE_PORT_SOCKET}`]),
   ];
-  return candidates.reduce((a, b) => (b.length > a.length ? b : a));
+}
+
+/** The longest of `labSocketPaths`: the one the sun_path rule must check. */
+export function longestSocketPath(labDir: string, name: string): string {
+  return labSocketPaths(labDir, name).reduce((a, b) => (b.length > a.length ? b : a));
 }

@@ -4,16 +4,17 @@
 import * as fs from "fs";
 import type * as pulumi from "@pulumi/pulumi";
 import * as naming from "../core/naming";
-import { schemas, validate, LabRuntimeInputs } from "../core/schemas";
+import { labRuntimeSchema, labRuntimePolicy, LabRuntimeInputs } from "../core/schemas";
+import { planFromPolicy, diffResult } from "../core/diff";
+import { defineProvider } from "../core/define";
 
 export interface LabRuntimeOutputs extends LabRuntimeInputs {
   dir: string;
 }
 
-/** What changes need: a new directory (and so a new lab) whenever root or id change. */
+/** A new directory (and so a new lab) whenever root or id change (core/schemas/lab.ts). */
 export function planLabRuntime(olds: LabRuntimeInputs, news: LabRuntimeInputs): pulumi.dynamic.DiffResult {
-  const replaces = (["root", "labId"] as const).filter((k) => olds[k] !== news[k]);
-  return { changes: replaces.length > 0, replaces, deleteBeforeReplace: true };
+  return diffResult(planFromPolicy(labRuntimePolicy, olds, news));
 }
 
 function makeDirs(dir: string): void {
@@ -24,37 +25,30 @@ function makeDirs(dir: string): void {
     fs.mkdirSync(d, { recursive: true, mode: 0o700 });
 }
 
-export const labRuntimeProvider: pulumi.dynamic.ResourceProvider = {
-  async check(_olds: any, news: any) {
-    const r = validate(schemas().labRuntime, news);
-    return r.ok ? { inputs: r.value } : { inputs: news, failures: r.failures };
-  },
+export const labRuntimeProvider = defineProvider<LabRuntimeInputs, LabRuntimeOutputs>({
+  schema: labRuntimeSchema,
+  policy: labRuntimePolicy,
 
-  async diff(_id: string, olds: any, news: any) {
-    return planLabRuntime(olds, news);
-  },
-
-  async create(inputs: any) {
-    const dir = naming.labDir(inputs.root, inputs.labId);
-    fs.mkdirSync(inputs.root, { recursive: true, mode: 0o755 });
+  async create(i) {
+    const dir = naming.labDir(i.root, i.labId);
+    fs.mkdirSync(i.root, { recursive: true, mode: 0o755 });
     makeDirs(dir);
-    return { id: dir, outs: { ...inputs, dir } };
+    return { id: dir, outs: { ...i, dir } };
   },
 
-  async read(id: string, props: any) {
-    if (!fs.existsSync(props.dir ?? id)) return { id: "", props: {} };
-    return { id, props };
+  read(o) {
+    // The directory is the lab's: gone (e.g. a reboot cleared /var/tmp), the next up makes it.
+    return fs.existsSync(o.dir) ? o : undefined;
   },
 
-  async delete(_id: string, props: any) {
-    const dir: string = props.dir;
+  async delete(o) {
     // Only ever remove a directory this resource made: <root>/<labId>.
-    if (!dir || dir !== naming.labDir(props.root, props.labId)) return;
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (!o.dir || o.dir !== naming.labDir(o.root, o.labId)) return;
+    fs.rmSync(o.dir, { recursive: true, force: true });
     try {
-      fs.rmdirSync(props.root); // the shared root, when this was its last lab
+      fs.rmdirSync(o.root); // the shared root, when this was its last lab
     } catch {
       // not empty or already gone
     }
   },
-};
+});

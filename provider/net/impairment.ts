@@ -9,30 +9,17 @@
 // Switch `suspended` and Guest `paused` live in provider/switch.ts and provider/guest.ts.
 import * as fs from "fs";
 import type * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
 import * as host from "../host/process";
-import { schemas, validate, CheckFailure, UNKNOWN } from "../core/schemas";
-
-/** Builds the Impairment schema (in a function: zod objects do not serialize into state). */
-export function impairmentSchema() {
-  const s = schemas();
-  const unk = <T extends z.ZodTypeAny>(t: T) => z.union([z.literal(UNKNOWN), t]);
-  return z.object({
-    labDir: unk(s.path),
-    name: s.name,
-    /** The real switch (its engine, control and instance). */
-    upstreamEngine: unk(s.engine),
-    upstream: unk(s.path),
-    upstreamInstance: z.string(),
-    /** Frames lost, percent, each direction (0: none). */
-    lossPercent: z.number().min(0).max(100).default(0),
-    /** Added one-way delay in milliseconds, each direction. */
-    delayMs: z.number().int().min(0).default(0),
-    /** Bandwidth limit in kbit/s, each direction (0: unlimited). */
-    rateKbit: z.number().int().min(0).default(0),
-  });
-}
-export type ImpairmentInputs = z.output<ReturnType<typeof impairmentSchema>>;
+import * as naming from "../core/naming";
+import {
+  impairmentSchema,
+  impairmentPolicy,
+  ImpairmentInputs,
+  CheckFailure,
+  labSocketFailures,
+} from "../core/schemas";
+import { planFromPolicy, diffResult } from "../core/diff";
+import { defineProvider, checkInputs } from "../core/define";
 
 export interface ImpairmentOutputs extends ImpairmentInputs {
   /** What guests plug into (a NIC `switch`): always a vde control directory. */
@@ -45,18 +32,6 @@ export interface ImpairmentOutputs extends ImpairmentInputs {
   filterInstance: string;
 }
 
-export function impairmentPaths(labDir: string, name: string) {
-  const base = `${labDir}/imp/${name}`;
-  return {
-    dir: `${labDir}/imp`,
-    control: base,
-    pidFile: `${base}.pid`,
-    log: `${base}.log`,
-    filterPid: `${base}.wf.pid`,
-    filterLog: `${base}.wf.log`,
-  };
-}
-
 /** wirefilter's settings as argv (only the ones set, so "all zero" is a plain wire). */
 export function filterArgs(i: Pick<ImpairmentInputs, "lossPercent" | "delayMs" | "rateKbit">): string[] {
   const out: string[] = [];
@@ -66,61 +41,41 @@ export function filterArgs(i: Pick<ImpairmentInputs, "lossPercent" | "delayMs" |
   return out;
 }
 
-/**
- * Only its place replaces an impairment; settings and the upstream switch change in place. An
- * unknown upstream output (a preview of the switch's update) counts as unchanged, as in planTap.
- */
+/** Only its place replaces; settings and upstream in place (core/schemas/impairment.ts). */
 export function planImpairment(olds: ImpairmentInputs, news: ImpairmentInputs): pulumi.dynamic.DiffResult {
-  const replaces = (["labDir", "name"] as const).filter((k) => olds[k] !== news[k]);
-  const inPlace = (
-    ["upstreamEngine", "upstream", "upstreamInstance", "lossPercent", "delayMs", "rateKbit"] as const
-  ).filter((k) => news[k] !== UNKNOWN && olds[k] !== news[k]);
-  return { changes: replaces.length + inPlace.length > 0, replaces, deleteBeforeReplace: true };
+  return diffResult(planFromPolicy(impairmentPolicy, olds, news));
+}
+
+/**
+ * What zod cannot see: wirefilter plugs into vde switches only, and the private switch's
+ * sockets (its control socket, the ports guests and the wirefilter bind) must fit in sun_path.
+ */
+function impairmentFailures(i: ImpairmentInputs): CheckFailure[] {
+  if (i.upstreamEngine === "uml_switch")
+    return [
+      {
+        property: "switch",
+        reason: 'an Impairment needs a switch with engine "vde" (wirefilter plugs into vde switches only)',
+      },
+    ];
+  return labSocketFailures(i);
 }
 
 export function checkImpairment(news: any): { inputs: any; failures?: CheckFailure[] } {
-  const r = validate(impairmentSchema(), news);
-  if (!r.ok) return { inputs: news, failures: r.failures };
-  if (r.value.upstreamEngine === "uml_switch")
-    return {
-      inputs: news,
-      failures: [
-        {
-          property: "switch",
-          reason: 'an Impairment needs a switch with engine "vde" (wirefilter plugs into vde switches only)',
-        },
-      ],
-    };
-  return { inputs: r.value };
-}
-
-function readPid(file: string): number | undefined {
-  try {
-    return Number(fs.readFileSync(file, "utf8").trim()) || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function tailOf(file: string): string {
-  try {
-    return host.lastLines(fs.readFileSync(file, "utf8"), 10);
-  } catch {
-    return "";
-  }
+  return checkInputs(impairmentSchema(), news, impairmentFailures);
 }
 
 /** Run a daemonizing tool and return the pid from its pid file. */
 async function startDaemon(cmd: string, args: string[], pidFile: string, log: string): Promise<number> {
   fs.rmSync(pidFile, { force: true });
   await host.run(cmd, args, { timeoutMs: 10_000 });
-  const pid = await host.waitFor(() => readPid(pidFile), 10_000);
-  if (!pid) throw new Error(`${cmd} did not write ${pidFile}\n${tailOf(log)}`);
+  const pid = await host.waitFor(() => host.readPid(pidFile), 10_000);
+  if (!pid) throw new Error(`${cmd} did not write ${pidFile}\n${host.fileTail(log, 10)}`);
   return pid;
 }
 
 async function startFilter(i: ImpairmentInputs): Promise<{ filterPid: number; filterInstance: string }> {
-  const p = impairmentPaths(i.labDir, i.name);
+  const p = naming.impairmentPaths(i.labDir, i.name);
   const pid = await startDaemon(
     "wirefilter",
     ["-v", `${p.control}:${i.upstream}`, ...filterArgs(i), "--daemon", "--pidfile", p.filterPid],
@@ -132,18 +87,13 @@ async function startFilter(i: ImpairmentInputs): Promise<{ filterPid: number; fi
   return { filterPid: pid, filterInstance: instance };
 }
 
-export const impairmentProvider: pulumi.dynamic.ResourceProvider = {
-  async check(_olds: any, news: any) {
-    return checkImpairment(news);
-  },
+export const impairmentProvider = defineProvider<ImpairmentInputs, ImpairmentOutputs>({
+  schema: impairmentSchema,
+  policy: impairmentPolicy,
+  checkMore: impairmentFailures,
 
-  async diff(_id: string, olds: any, news: any) {
-    return planImpairment(olds, news);
-  },
-
-  async create(inputs: any) {
-    const i = inputs as ImpairmentInputs;
-    const p = impairmentPaths(i.labDir, i.name);
+  async create(i) {
+    const p = naming.impairmentPaths(i.labDir, i.name);
     fs.mkdirSync(p.dir, { recursive: true, mode: 0o700 });
     fs.rmSync(p.control, { recursive: true, force: true });
     const pid = await startDaemon("vde_switch", ["-s", p.control, "-d", "-p", p.pidFile], p.pidFile, p.log);
@@ -155,49 +105,29 @@ export const impairmentProvider: pulumi.dynamic.ResourceProvider = {
       await host.stopGroup(pid);
       throw e;
     }
-    const outs: ImpairmentOutputs = {
-      ...i,
-      control: p.control,
-      engine: "vde",
-      pid,
-      instance,
-      ...filter,
-    };
+    const outs: ImpairmentOutputs = { ...i, control: p.control, engine: "vde", pid, instance, ...filter };
     return { id: `${i.name}@${i.labDir}`, outs };
   },
 
-  async read(id: string, props: any) {
-    const o = props as ImpairmentOutputs;
-    // The private switch gone: gone (the next up makes it, and guests re-plug). A wirefilter
-    // that died alone is not noticed here yet: the link stays cut until the next settings change.
-    if (!host.sameRun(o.pid, o.instance)) return { id: "", props: {} };
-    return { id, props };
-  },
+  // read: the default (gone when the private switch is gone: the next up makes it, and guests
+  // re-plug). A wirefilter that died alone is not noticed here yet: the link stays cut until
+  // the next settings change.
 
-  async update(_id: string, olds: any, news: any) {
-    const o = olds as ImpairmentOutputs;
-    const n = news as ImpairmentInputs;
+  async update(o, n) {
+    // Settings or the upstream switch: a new wirefilter, the same private switch.
     await host.stopRun(o.filterPid, o.filterInstance);
     const filter = await startFilter(n);
-    const outs: ImpairmentOutputs = {
-      ...o,
-      ...n,
-      control: o.control,
-      engine: "vde",
-      ...filter,
-    };
-    return { outs };
+    return { ...o, ...n, control: o.control, engine: "vde", ...filter };
   },
 
-  async delete(_id: string, props: any) {
-    const o = props as ImpairmentOutputs;
+  async delete(o) {
     await host.stopRun(o.filterPid, o.filterInstance);
     await host.stopRun(o.pid, o.instance);
-    const p = impairmentPaths(o.labDir, o.name);
+    const p = naming.impairmentPaths(o.labDir, o.name);
     for (const f of [p.control, p.pidFile, p.log, p.filterPid, p.filterLog])
       fs.rmSync(f, { recursive: true, force: true });
   },
-};
+});
 
 /**
  * Pull the plug on a guest: SIGKILL to its whole process group (UML and its helpers), with

@@ -9,20 +9,11 @@
 // died) never disturbs the guests.
 import * as fs from "fs";
 import type * as pulumi from "@pulumi/pulumi";
-import { z } from "zod";
 import * as host from "../host/process";
-import { schemas, validate, CheckFailure, UNKNOWN } from "../core/schemas";
-
-/** Builds the SerialCable schema (in a function: zod objects do not serialize into state). */
-export function serialCableSchema() {
-  const s = schemas();
-  return z.object({
-    labDir: z.union([z.literal(UNKNOWN), s.path]),
-    name: s.name,
-    log: z.boolean().default(false),
-  });
-}
-export type SerialCableInputs = z.output<ReturnType<typeof serialCableSchema>>;
+import * as naming from "../core/naming";
+import { serialCableSchema, serialCablePolicy, SerialCableInputs } from "../core/schemas";
+import { planFromPolicy, diffResult } from "../core/diff";
+import { defineProvider } from "../core/define";
 
 export interface SerialCableOutputs extends SerialCableInputs {
   /** Give these to Guest `serial` entries: `cable:<path prefix>`. */
@@ -34,65 +25,34 @@ export interface SerialCableOutputs extends SerialCableInputs {
   instance: string;
 }
 
-export function cablePaths(labDir: string, name: string) {
-  const base = `${labDir}/ser/${name}`;
-  return {
-    dir: `${labDir}/ser`,
-    a: `${base}.a`,
-    b: `${base}.b`,
-    fifos: [`${base}.a.in`, `${base}.a.out`, `${base}.b.in`, `${base}.b.out`],
-    log: `${base}.log`,
-  };
-}
-
 /** The relay's argv: socat between the two ends, each read from `.out` and written to the other's `.in`. */
 export function relayCommand(c: SerialCableInputs): { cmd: string; args: string[] } {
-  const p = cablePaths(c.labDir, c.name);
+  const p = naming.cablePaths(c.labDir, c.name);
   const end = (e: string) => `OPEN:${e}.out,rdwr!!OPEN:${e}.in,rdwr`;
   return { cmd: "socat", args: [...(c.log ? ["-x"] : []), "-b", "4096", end(p.a), end(p.b)] };
 }
 
-/** Only the place of the cable makes new FIFOs (and so reboots its guests); `log` changes in place. */
+/** New FIFOs only for a new place; `log` in place (core/schemas/serial.ts serialCablePolicy). */
 export function planSerialCable(olds: SerialCableInputs, news: SerialCableInputs): pulumi.dynamic.DiffResult {
-  const replaces = (["labDir", "name"] as const).filter((k) => olds[k] !== news[k]);
-  return { changes: replaces.length > 0 || olds.log !== news.log, replaces, deleteBeforeReplace: true };
+  return diffResult(planFromPolicy(serialCablePolicy, olds, news));
 }
 
 async function startRelay(c: SerialCableInputs): Promise<{ pid: number; instance: string }> {
-  const p = cablePaths(c.labDir, c.name);
+  const p = naming.cablePaths(c.labDir, c.name);
   const { cmd, args } = relayCommand(c);
   const pid = host.spawnDetached(cmd, args, { logFile: p.log });
   await host.sleep(200);
   const instance = host.processInstance(pid);
-  if (!instance) {
-    let tail = "";
-    try {
-      tail = host.lastLines(fs.readFileSync(p.log, "utf8"), 10);
-    } catch {
-      /* none */
-    }
-    throw new Error(`SerialCable ${c.name}: socat exited at once\n${tail}`);
-  }
+  if (!instance) throw new Error(`SerialCable ${c.name}: socat exited at once\n${host.fileTail(p.log, 10)}`);
   return { pid, instance };
 }
 
-export function checkSerialCable(news: any): { inputs: any; failures?: CheckFailure[] } {
-  const r = validate(serialCableSchema(), news);
-  return r.ok ? { inputs: r.value } : { inputs: news, failures: r.failures };
-}
+export const serialCableProvider = defineProvider<SerialCableInputs, SerialCableOutputs>({
+  schema: serialCableSchema,
+  policy: serialCablePolicy,
 
-export const serialCableProvider: pulumi.dynamic.ResourceProvider = {
-  async check(_olds: any, news: any) {
-    return checkSerialCable(news);
-  },
-
-  async diff(_id: string, olds: any, news: any) {
-    return planSerialCable(olds, news);
-  },
-
-  async create(inputs: any) {
-    const c = inputs as SerialCableInputs;
-    const p = cablePaths(c.labDir, c.name);
+  async create(c) {
+    const p = naming.cablePaths(c.labDir, c.name);
     fs.mkdirSync(p.dir, { recursive: true, mode: 0o700 });
     // Keep FIFOs that exist: running guests may hold them (the relay died and is restarted).
     for (const f of p.fifos) if (!fs.existsSync(f)) await host.run("mkfifo", ["-m", "0600", f]);
@@ -107,24 +67,15 @@ export const serialCableProvider: pulumi.dynamic.ResourceProvider = {
     return { id: `${c.name}@${c.labDir}`, outs };
   },
 
-  async read(id: string, props: any) {
-    const o = props as SerialCableOutputs;
-    if (!host.sameRun(o.pid, o.instance)) return { id: "", props: {} };
-    return { id, props };
+  async update(o, n) {
+    // Only `log` changes in place: a new relay, the same FIFOs.
+    await host.stopRun(o.pid, o.instance);
+    return { ...o, ...n, ...(await startRelay(n)) };
   },
 
-  async update(_id: string, olds: any, news: any) {
-    const o = olds as SerialCableOutputs;
-    const n = news as SerialCableInputs;
+  async delete(o) {
     await host.stopRun(o.pid, o.instance);
-    const relay = await startRelay(n);
-    return { outs: { ...o, ...n, ...relay } };
-  },
-
-  async delete(_id: string, props: any) {
-    const o = props as SerialCableOutputs;
-    await host.stopRun(o.pid, o.instance);
-    const p = cablePaths(o.labDir, o.name);
+    const p = naming.cablePaths(o.labDir, o.name);
     for (const f of [...p.fifos, p.log]) fs.rmSync(f, { force: true });
   },
-};
+});

@@ -5,6 +5,10 @@ export * from "./lab";
 export * from "./switch";
 export * from "./cowdisk";
 export * from "./guest";
+export * from "./tap";
+export * from "./capture";
+export * from "./serial";
+export * from "./impairment";
 
 import { fields } from "./fields";
 import { labRuntimeSchema } from "./lab";

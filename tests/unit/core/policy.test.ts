@@ -13,6 +13,10 @@ export const COMPONENTS: [string, () => { shape: Record<string, unknown> }, Chan
   ["Guest NIC", s.nicSchema, s.nicPolicy],
   ["Exec", s.execSchema, s.execPolicy],
   ["Checks", s.checksSchema, s.checksPolicy],
+  ["Tap", s.tapSchema, s.tapPolicy],
+  ["Capture", s.captureSchema, s.capturePolicy],
+  ["SerialCable", s.serialCableSchema, s.serialCablePolicy],
+  ["Impairment", s.impairmentSchema, s.impairmentPolicy],
 ];
 
 describe("change policy", () => {

@@ -1,4 +1,5 @@
-import * as naming from "../../provider/core/naming";
+import * as naming from "../../../provider/core/naming";
+import * as fc from "fast-check";
 
 describe("lab naming", () => {
   test("a lab id is readable, short and stable for a project+stack", () => {
@@ -60,5 +61,39 @@ describe("lab naming", () => {
     for (const lab of ["a", "b"])
       for (const g of ["g1", "g2", "g3"]) for (const i of [0, 1, 2]) all.add(naming.stableMac(lab, g, i));
     expect(all.size).toBe(18);
+  });
+});
+
+describe("lab naming, for any input (property tests)", () => {
+  const text = fc.string({ maxLength: 40 });
+  test("a lab id is short, of [a-z0-9-], and the same for the same project+stack", () => {
+    fc.assert(
+      fc.property(text, text, (project, stack) => {
+        const id = naming.labId(project, stack);
+        expect(id).toMatch(/^[a-z0-9]{1,8}-[a-z0-9]{1,8}-[0-9a-f]{6}$/);
+        expect(naming.labId(project, stack)).toBe(id);
+      }),
+    );
+  });
+  test("two project+stack pairs get two ids, even when their readable parts are alike", () => {
+    fc.assert(
+      fc.property(text, text, text, text, (p1, s1, p2, s2) => {
+        fc.pre(p1 !== p2 || s1 !== s2);
+        // The readable parts collide easily (slugs drop characters); the hash tells them apart.
+        expect(naming.labId(p1, s1)).not.toBe(naming.labId(p2, s2));
+      }),
+    );
+  });
+  test("stable MACs are locally administered unicast, and the same for the same NIC", () => {
+    fc.assert(
+      fc.property(text, fc.stringMatching(/^[a-z][a-z0-9-]{0,22}$/), fc.nat(64), (lab, guest, index) => {
+        const mac = naming.stableMac(lab, guest, index);
+        expect(mac).toMatch(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
+        const first = parseInt(mac.slice(0, 2), 16);
+        expect(first & 1).toBe(0); // unicast
+        expect(first & 2).toBe(2); // locally administered
+        expect(naming.stableMac(lab, guest, index)).toBe(mac);
+      }),
+    );
   });
 });
