@@ -26,3 +26,4 @@ export function schemas() {
     guest: g,
   };
 }
+export * from "./image";

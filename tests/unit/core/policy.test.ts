@@ -11,6 +11,8 @@ export const COMPONENTS: [string, () => { shape: Record<string, unknown> }, Chan
   ["CowDisk", s.cowDiskSchema, s.cowDiskPolicy],
   ["Guest", s.guestSchema, s.guestPolicy],
   ["Guest NIC", s.nicSchema, s.nicPolicy],
+  // Its plan compares the args and the cache key it derives from them on the host.
+  ["Image", s.imagePlanSchema, s.imagePolicy],
 ];
 
 describe("change policy", () => {
