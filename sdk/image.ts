@@ -1,6 +1,8 @@
 // Image: a root filesystem backing file for guests. See docs/image.md.
 import * as pulumi from "@pulumi/pulumi";
-import { formatFailures, imageProvider, validateImageArgs } from "../provider/image/provider";
+import { imageProvider } from "../provider/image/provider";
+import { validateImageArgs } from "../provider/image/host";
+import { formatFailures } from "../provider/core/schemas/image";
 
 export interface ImageArgs {
   /** "busybox" (default: small, builds in about a second) or "debian" (mmdebstrap minbase). */

@@ -11,9 +11,7 @@ import {
   normalizeSpec,
   parseModulesDep,
   parseOsRelease,
-  UNKNOWN,
-  validateImageArgs,
-} from "../../provider/image/provider";
+} from "../../../provider/image/plan";
 
 const host = {
   env: {},
@@ -75,56 +73,6 @@ describe("image spec defaults", () => {
     expect(s.suite).toBe("bookworm");
     expect(s.mirror).toBe("http://deb.debian.org/debian");
     expect(s.packages).toEqual(["frr", "iproute2", "kmod", "procps"]);
-  });
-});
-
-describe("image args validation", () => {
-  const reasons = (args: Record<string, any>) => validateImageArgs(args).map((f) => f.reason);
-
-  test("valid args pass", () => {
-    expect(validateImageArgs({})).toEqual([]);
-    expect(
-      validateImageArgs({ preset: "debian", packages: ["frr", "iputils-ping"], suite: "bookworm" }),
-    ).toEqual([]);
-  });
-
-  test("an unknown preset names the field and the choices", () => {
-    const f = validateImageArgs({ preset: "alpine" });
-    expect(f[0].property).toBe("preset");
-    expect(f[0].reason).toMatch(/preset: .*busybox.*debian/);
-  });
-
-  test("a bad package name names the field and the index", () => {
-    expect(reasons({ preset: "debian", packages: ["frr", "Bad Name"] })[0]).toMatch(
-      /^packages\[1\]: must be a Debian package name/,
-    );
-  });
-
-  test("debian-only fields are refused for busybox", () => {
-    expect(reasons({ packages: ["frr"] })[0]).toMatch(/^packages: only applies to preset "debian"/);
-  });
-
-  test("only one source at a time", () => {
-    expect(reasons({ preset: "busybox", dir: "/tmp" })[0]).toMatch(/only one of preset, dir, tarball/);
-  });
-
-  test("relative and missing paths are refused", () => {
-    expect(reasons({ dir: "rootfs" })[0]).toMatch(/^dir: must be an absolute path/);
-    expect(reasons({ tarball: "/nonexistent/root.tar" })[0]).toMatch(/^tarball: .* is not a file/);
-  });
-
-  test("unknown fields are named", () => {
-    const f = validateImageArgs({ pakages: ["frr"] });
-    expect(f[0].property).toBe("pakages");
-    expect(f[0].reason).toMatch(/unknown field/);
-  });
-
-  test("values still unknown during preview are not validated", () => {
-    expect(validateImageArgs({ dir: UNKNOWN })).toEqual([]);
-  });
-
-  test("outputs in the props are ignored", () => {
-    expect(validateImageArgs({ preset: "busybox", path: "/x.img", key: "k", sha256: "s" })).toEqual([]);
   });
 });
 
