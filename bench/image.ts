@@ -5,7 +5,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { run } from "../provider/host/process";
-import { autoSizeMb, buildImage, resolveSpec } from "../provider/image/provider";
+import { autoSizeMb } from "../provider/image/plan";
+import { buildImage } from "../provider/image/build";
+import { resolveSpec } from "../provider/image/host";
 import type { Figure } from "./index";
 import { timed } from "./measure";
 

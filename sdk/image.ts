@@ -1,6 +1,8 @@
 // Image: a root filesystem backing file for guests. See docs/image.md.
 import * as pulumi from "@pulumi/pulumi";
-import { formatFailures, imageProvider, validateImageArgs } from "../provider/image/provider";
+import { imageProvider } from "../provider/image/provider";
+import { validateImageArgs } from "../provider/image/host";
+import { formatFailures } from "../provider/core/schemas/image";
 
 export interface ImageArgs {
   /** "busybox" (default: small, builds in about a second) or "debian" (mmdebstrap minbase). */
@@ -25,17 +27,17 @@ export interface ImageArgs {
 
 export class Image extends pulumi.dynamic.Resource {
   /** The ext4 image: use it as a CowDisk's backing file. Never written by guests. */
-  public readonly path!: pulumi.Output<string>;
+  declare readonly path: pulumi.Output<string>;
   /** Apparent size of the file in bytes. */
-  public readonly sizeBytes!: pulumi.Output<number>;
+  declare readonly sizeBytes: pulumi.Output<number>;
   /** Bytes the sparse file really occupies on disk. */
-  public readonly allocatedBytes!: pulumi.Output<number>;
+  declare readonly allocatedBytes: pulumi.Output<number>;
   /** sha256 of the file's bytes. */
-  public readonly sha256!: pulumi.Output<string>;
+  declare readonly sha256: pulumi.Output<string>;
   /** The UML kernel version whose modules the image carries. */
-  public readonly kernelVersion!: pulumi.Output<string>;
+  declare readonly kernelVersion: pulumi.Output<string>;
   /** The cache key: sha256 over every input that decides the bytes. */
-  public readonly key!: pulumi.Output<string>;
+  declare readonly key: pulumi.Output<string>;
 
   constructor(name: string, args: ImageArgs = {}, opts?: pulumi.CustomResourceOptions) {
     // Early, friendly errors for the values already known; `check` validates again with all of them.

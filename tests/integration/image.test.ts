@@ -5,7 +5,10 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { buildImage, ImageOutputs, resolveSpec, sha256File } from "../../provider/image/provider";
+import { buildImage } from "../../provider/image/build";
+import { resolveSpec } from "../../provider/image/host";
+import { sha256File } from "../../provider/image/cache";
+import type { ImageOutputs } from "../../provider/image/plan";
 import { spawnDetached, stopGroup, waitFor } from "../../provider/host/process";
 
 const FRR_PACKAGES = ["frr", "iproute2", "iputils-ping", "procps", "tcpdump"];

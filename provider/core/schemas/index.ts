@@ -31,3 +31,4 @@ export function schemas() {
   };
 }
 export * from "./exec";
+export * from "./image";

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import {
   autoSizeMb,
   debianMirrorFromSources,
@@ -11,9 +12,7 @@ import {
   normalizeSpec,
   parseModulesDep,
   parseOsRelease,
-  UNKNOWN,
-  validateImageArgs,
-} from "../../provider/image/provider";
+} from "../../../provider/image/plan";
 
 const host = {
   env: {},
@@ -75,56 +74,6 @@ describe("image spec defaults", () => {
     expect(s.suite).toBe("bookworm");
     expect(s.mirror).toBe("http://deb.debian.org/debian");
     expect(s.packages).toEqual(["frr", "iproute2", "kmod", "procps"]);
-  });
-});
-
-describe("image args validation", () => {
-  const reasons = (args: Record<string, any>) => validateImageArgs(args).map((f) => f.reason);
-
-  test("valid args pass", () => {
-    expect(validateImageArgs({})).toEqual([]);
-    expect(
-      validateImageArgs({ preset: "debian", packages: ["frr", "iputils-ping"], suite: "bookworm" }),
-    ).toEqual([]);
-  });
-
-  test("an unknown preset names the field and the choices", () => {
-    const f = validateImageArgs({ preset: "alpine" });
-    expect(f[0].property).toBe("preset");
-    expect(f[0].reason).toMatch(/preset: .*busybox.*debian/);
-  });
-
-  test("a bad package name names the field and the index", () => {
-    expect(reasons({ preset: "debian", packages: ["frr", "Bad Name"] })[0]).toMatch(
-      /^packages\[1\]: must be a Debian package name/,
-    );
-  });
-
-  test("debian-only fields are refused for busybox", () => {
-    expect(reasons({ packages: ["frr"] })[0]).toMatch(/^packages: only applies to preset "debian"/);
-  });
-
-  test("only one source at a time", () => {
-    expect(reasons({ preset: "busybox", dir: "/tmp" })[0]).toMatch(/only one of preset, dir, tarball/);
-  });
-
-  test("relative and missing paths are refused", () => {
-    expect(reasons({ dir: "rootfs" })[0]).toMatch(/^dir: must be an absolute path/);
-    expect(reasons({ tarball: "/nonexistent/root.tar" })[0]).toMatch(/^tarball: .* is not a file/);
-  });
-
-  test("unknown fields are named", () => {
-    const f = validateImageArgs({ pakages: ["frr"] });
-    expect(f[0].property).toBe("pakages");
-    expect(f[0].reason).toMatch(/unknown field/);
-  });
-
-  test("values still unknown during preview are not validated", () => {
-    expect(validateImageArgs({ dir: UNKNOWN })).toEqual([]);
-  });
-
-  test("outputs in the props are ignored", () => {
-    expect(validateImageArgs({ preset: "busybox", path: "/x.img", key: "k", sha256: "s" })).toEqual([]);
   });
 });
 
@@ -241,5 +190,119 @@ describe("sizes and failures", () => {
         "E: The repository 'http://deb.debian.org/debian nosuch Release' does not have a Release file.",
       ),
     ).toMatch(/^suite: "nosuch" is not available/);
+  });
+});
+
+describe("planner properties", () => {
+  const specArb: fc.Arbitrary<ImageSpec> = fc.record({
+    kind: fc.constantFrom("busybox", "debian", "dir", "tarball"),
+    source: fc.option(fc.constantFrom("/srv/a", "/srv/b.tar"), { nil: undefined }),
+    suite: fc.option(fc.constantFrom("bookworm", "trixie"), { nil: undefined }),
+    mirror: fc.option(fc.constantFrom("http://deb.debian.org/debian", "http://m.local/debian"), {
+      nil: undefined,
+    }),
+    packages: fc.uniqueArray(fc.stringMatching(/^[a-z][a-z0-9-]{0,6}$/), { maxLength: 5 }),
+    modules: fc.uniqueArray(fc.stringMatching(/^[a-z][a-z0-9_]{0,6}$/), { maxLength: 5 }),
+    sizeMb: fc.option(fc.integer({ min: 8, max: 4096 }), { nil: undefined }),
+    cacheDir: fc.constantFrom("/c", "/d"),
+  });
+  const factsArb: fc.Arbitrary<HostFacts> = fc.record({
+    kernelVersion: fc.constantFrom("6.1.176", "6.1.177"),
+    initSha256: fc.constantFrom("aa", "bb"),
+    sourceHash: fc.option(fc.constantFrom("1", "2"), { nil: undefined }),
+  });
+
+  test("imageKey is stable under the order of keys, packages and modules", () => {
+    fc.assert(
+      fc.property(specArb, factsArb, (s, f) => {
+        const reordered = Object.fromEntries(Object.entries(s).reverse()) as unknown as ImageSpec;
+        reordered.packages = [...s.packages].reverse();
+        reordered.modules = [...s.modules].reverse();
+        const factsReordered = Object.fromEntries(Object.entries(f).reverse()) as unknown as HostFacts;
+        expect(imageKey(reordered, factsReordered)).toBe(imageKey(s, f));
+      }),
+    );
+  });
+
+  test("imageKey changes when any field that decides the bytes changes", () => {
+    const deciding = ["kind", "suite", "mirror", "packages", "modules", "sizeMb"] as const;
+    const norm = (v: unknown) => JSON.stringify(Array.isArray(v) ? [...v].sort() : (v ?? null));
+    fc.assert(
+      fc.property(specArb, factsArb, fc.constantFrom(...deciding), specArb, (a, f, field, b) => {
+        fc.pre(norm(a[field]) !== norm(b[field]));
+        expect(imageKey({ ...a, [field]: b[field] }, f)).not.toBe(imageKey(a, f));
+      }),
+    );
+    fc.assert(
+      fc.property(specArb, factsArb, factsArb, (s, f, g) => {
+        fc.pre(
+          norm(f.kernelVersion) + norm(f.initSha256) + norm(f.sourceHash) !==
+            norm(g.kernelVersion) + norm(g.initSha256) + norm(g.sourceHash),
+        );
+        expect(imageKey(s, g)).not.toBe(imageKey(s, f));
+      }),
+    );
+  });
+
+  // A random modules.dep as depmod writes it: module i may depend on modules after it (no
+  // cycles), and each line lists every dependency, direct or not.
+  const depArb = fc
+    .array(fc.array(fc.nat({ max: 11 }), { maxLength: 4 }), { minLength: 1, maxLength: 12 })
+    .map((rows) => {
+      const file = (j: number) => `kernel/m/mod-${j}.ko`;
+      const all: Set<number>[] = rows.map(() => new Set<number>());
+      for (let i = rows.length - 1; i >= 0; i--)
+        for (const d of rows[i].map((x) => i + 1 + x).filter((x) => x < rows.length)) {
+          all[i].add(d);
+          for (const t of all[d]) all[i].add(t);
+        }
+      return rows.map((_, i) => `${file(i)}: ${[...all[i]].map(file).join(" ")}`.trimEnd()).join("\n");
+    });
+
+  test("moduleClosure contains its inputs and is closed under dependencies", () => {
+    fc.assert(
+      fc.property(depArb, fc.array(fc.nat(), { minLength: 1, maxLength: 4 }), (text, picks) => {
+        const dep = parseModulesDep(text);
+        const names = [...dep.keys()];
+        const wanted = picks.map((p) => names[p % names.length]);
+        const files = moduleClosure(dep, wanted);
+        for (const n of wanted) expect(files).toContain(dep.get(n)!.path);
+        const byPath = new Map([...dep.values()].map((m) => [m.path, m]));
+        for (const f of files) for (const d of byPath.get(f)!.deps) expect(files).toContain(d);
+        expect(files).toEqual([...new Set(files)].sort());
+        // The image's modules.dep has exactly one line per copied module.
+        expect(filterModulesDep(text, files).trim().split("\n").length).toBe(files.length);
+      }),
+    );
+  });
+
+  test("autoSizeMb is monotonic and leaves room beyond the files", () => {
+    fc.assert(
+      fc.property(fc.nat({ max: 64 * 2 ** 20 }), fc.nat({ max: 2 ** 20 }), (kib, more) => {
+        expect(autoSizeMb(kib)).toBeGreaterThanOrEqual(kib / 1024 + 16);
+        expect(autoSizeMb(kib + more)).toBeGreaterThanOrEqual(autoSizeMb(kib));
+      }),
+    );
+  });
+
+  test("a changed argument or key always replaces; equal ones never do", () => {
+    const argsArb = fc.record(
+      {
+        preset: fc.constantFrom("busybox", "debian"),
+        packages: fc.array(fc.constantFrom("frr", "tcpdump")),
+        sizeMb: fc.integer({ min: 8, max: 64 }),
+        key: fc.constantFrom("k1", "k2"),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(argsArb, argsArb, (a, b) => {
+        expect(diffImageInputs(a, { ...a })).toEqual([]);
+        const changed = Object.keys({ ...a, ...b }).filter(
+          (k) => JSON.stringify((a as any)[k]) !== JSON.stringify((b as any)[k]),
+        );
+        expect(diffImageInputs(a, b).sort()).toEqual(changed.sort());
+      }),
+    );
   });
 });
