@@ -2,7 +2,7 @@
 // programs umlab runs (the pcap writer reads vde_plug's frames). Kept apart from
 // process.ts, whose run() collects output as text and whose detached processes write to
 // log files.
-import * as child_process from "child_process";
+import execa = require("execa");
 
 export interface Reader {
   /** Stop the child (SIGTERM). */
@@ -19,7 +19,7 @@ export function spawnReader(
   onData: (chunk: Buffer) => void,
   onExit: (code: number | null) => void,
 ): Reader {
-  const child = child_process.spawn(cmd, args, { stdio: ["pipe", "pipe", "inherit"] });
+  const child = execa(cmd, args, { stdio: ["pipe", "pipe", "inherit"], buffer: false, reject: false });
   child.stdout!.on("data", onData);
   child.on("exit", onExit);
   return {
