@@ -1,6 +1,6 @@
 // Pure plans of the network and fault pieces: what previews as an update, what as a replace.
 import { planSwitch } from "../../provider/net/switch";
-import { planGuest } from "../../provider/guest/provider";
+import { planGuest } from "../../provider/guest/plan";
 import { planTap, checkTap, namespaceOf } from "../../provider/net/tap";
 import { planCapture, checkCapture, captureCommand } from "../../provider/net/capture";
 import { planSerialCable, relayCommand } from "../../provider/net/serial";

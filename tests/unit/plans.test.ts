@@ -1,7 +1,6 @@
 import { planSwitch, switchCommand } from "../../provider/net/switch";
-import { planCowDisk } from "../../provider/disk/cowdisk";
 import { planLabRuntime } from "../../provider/lab/runtime";
-import { SwitchInputs, CowDiskInputs } from "../../provider/core/schemas";
+import { SwitchInputs } from "../../provider/core/schemas";
 
 describe("switch plan", () => {
   const base: SwitchInputs = {
@@ -38,31 +37,6 @@ describe("switch plan", () => {
     expect(switchCommand({ ...base, engine: "vde", hub: true })).toEqual({
       cmd: "vde_switch",
       args: ["-s", "/l/sw/sw0", "-d", "-p", "/l/sw/sw0.pid", "-x"],
-    });
-  });
-});
-
-describe("COW disk plan", () => {
-  const base: CowDiskInputs = {
-    labDir: "/l",
-    name: "d",
-    backing: "/img/a",
-    create: "mkcow",
-    backingVersion: "",
-  };
-  test("no change, no diff", () => {
-    expect(planCowDisk(base, { ...base }).changes).toBe(false);
-  });
-  test.each([
-    ["backing", { backing: "/img/b" }],
-    ["backingVersion", { backingVersion: "sha-2" }],
-    ["create", { create: "boot" as const }],
-    ["name", { name: "e" }],
-  ])("changing %s makes a new disk", (key, over) => {
-    expect(planCowDisk(base, { ...base, ...over })).toEqual({
-      changes: true,
-      replaces: [key],
-      deleteBeforeReplace: true,
     });
   });
 });
