@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { cowDiskProvider } from "../provider/disk/cowdisk";
-import { schemas } from "../provider/core/schemas";
+import { cowDiskSchema } from "../provider/core/schemas";
 import type { Lab } from "./lab";
 import { preflight } from "./validate";
 
@@ -31,7 +31,7 @@ export class CowDisk extends pulumi.dynamic.Resource {
       create: args.create ?? "mkcow",
       backingVersion: args.backingVersion ?? "",
     };
-    preflight("CowDisk", name, schemas().cowDisk, inputs);
+    preflight("CowDisk", name, cowDiskSchema(), inputs);
     super(
       cowDiskProvider,
       name,

@@ -1,7 +1,8 @@
 // Faults: link impairments as a resource, and crash() — the one imperative fault.
 // (Switch `suspended` and Guest `paused` are arguments of those resources.)
 import * as pulumi from "@pulumi/pulumi";
-import { crashGuest, impairmentProvider } from "../provider/net/impairment";
+import { impairmentProvider } from "../provider/net/impairment";
+import { crashGuest } from "../provider/guest/power";
 import { impairmentSchema, impairmentPolicy } from "../provider/core/schemas";
 import { generation } from "../provider/core/diff";
 import type { Lab } from "./lab";

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { guestProvider } from "../provider/guest/provider";
-import { schemas } from "../provider/core/schemas";
+import { guestSchema } from "../provider/core/schemas";
 import type { Lab } from "./lab";
 import { CowDisk } from "./cowdisk";
 /** What a NIC plugs into: a Switch, or anything shaped like one (an Impairment). */
@@ -130,7 +130,7 @@ export class Guest extends pulumi.dynamic.Resource {
       paused: args.paused ?? false,
       watchdog: args.watchdog && { timeoutSeconds: 10, kind: "softdog", ...args.watchdog },
     };
-    preflight("Guest", name, schemas().guest, inputs);
+    preflight("Guest", name, guestSchema(), inputs);
     const cowDisks = args.disks.filter((d): d is CowDisk => d instanceof CowDisk);
     const o = args.lab.resourceOptions(opts);
     super(

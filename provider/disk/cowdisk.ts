@@ -4,7 +4,9 @@ import * as fs from "fs";
 import type * as pulumi from "@pulumi/pulumi";
 import * as host from "../host/process";
 import * as naming from "../core/naming";
-import { schemas, validate, CowDiskInputs, CheckFailure } from "../core/schemas";
+import { cowDiskSchema, cowDiskPolicy, CowDiskInputs } from "../core/schemas";
+import { planFromPolicy, diffResult } from "../core/diff";
+import { defineProvider } from "../core/define";
 
 export interface CowDiskOutputs extends CowDiskInputs {
   path: string;
@@ -14,27 +16,14 @@ export interface CowDiskOutputs extends CowDiskInputs {
 
 /** A COW disk is bound to its backing file: any change is a new disk (same path, so delete first). */
 export function planCowDisk(olds: CowDiskInputs, news: CowDiskInputs): pulumi.dynamic.DiffResult {
-  const keys = ["labDir", "name", "backing", "create", "backingVersion"] as const;
-  const replaces = keys.filter((k) => olds[k] !== news[k]);
-  return { changes: replaces.length > 0, replaces, deleteBeforeReplace: true };
+  return diffResult(planFromPolicy(cowDiskPolicy, olds, news));
 }
 
-export function checkCowDisk(news: any): { inputs: any; failures?: CheckFailure[] } {
-  const r = validate(schemas().cowDisk, news);
-  return r.ok ? { inputs: r.value } : { inputs: news, failures: r.failures };
-}
+export const cowDiskProvider = defineProvider<CowDiskInputs, CowDiskOutputs>({
+  schema: cowDiskSchema,
+  policy: cowDiskPolicy,
 
-export const cowDiskProvider: pulumi.dynamic.ResourceProvider = {
-  async check(_olds: any, news: any) {
-    return checkCowDisk(news);
-  },
-
-  async diff(_id: string, olds: any, news: any) {
-    return planCowDisk(olds, news);
-  },
-
-  async create(inputs: any) {
-    const i = inputs as CowDiskInputs;
+  async create(i) {
     const st = fs.statSync(i.backing, { throwIfNoEntry: false });
     if (!st || !st.isFile())
       throw new Error(`CowDisk ${i.name}: backing file ${i.backing} is not a regular file`);
@@ -46,19 +35,15 @@ export const cowDiskProvider: pulumi.dynamic.ResourceProvider = {
       await host.run("uml_mkcow", [path, i.backing]);
       allocatedBytes = fs.statSync(path).blocks * 512;
     }
-    const outs: CowDiskOutputs = { ...i, path, allocatedBytes };
-    return { id: path, outs };
+    return { id: path, outs: { ...i, path, allocatedBytes } };
   },
 
-  async read(id: string, props: any) {
-    const o = props as CowDiskOutputs;
+  read(o) {
     // "boot" disks appear only when their guest first boots; a missing one is not gone.
-    if (o.create === "mkcow" && !fs.existsSync(o.path)) return { id: "", props: {} };
-    return { id, props };
+    return o.create === "mkcow" && !fs.existsSync(o.path) ? undefined : o;
   },
 
-  async delete(_id: string, props: any) {
-    const o = props as CowDiskOutputs;
+  async delete(o) {
     if (o.path && o.path === naming.cowPath(o.labDir, o.name)) fs.rmSync(o.path, { force: true });
   },
-};
+});

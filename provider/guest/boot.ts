@@ -1,11 +1,12 @@
-// What a guest looks like to linux.uml and to its init: the kernel command line, the NIC
-// transports and the contract's `config` file (pure), plus thin wrappers over uml_mconsole
-// and the console FIFO (through hosttools).
+// How a guest boots: the kernel command line (NIC transports, serial lines, the contract's
+// init), the contract folder the init reads (docs/guest-contract.md), and starting linux.uml
+// detached until the init reports `state/ready`.
 import * as fs from "fs";
-import * as crypto from "crypto";
+import * as path from "path";
 import * as host from "../host/process";
 import * as naming from "../core/naming";
 import { GuestInputs, NicInputs } from "../core/schemas";
+import { netemSettings } from "./plan";
 
 /** The UML `ethN=` transport for a NIC. */
 export function nicTransport(nic: Pick<NicInputs, "engine" | "control" | "mac">): string {
@@ -57,7 +58,11 @@ export function guestArgs(g: GuestInputs, labDir: string): string[] {
   ];
 }
 
-/** The `config` file of docs/guest-contract.md. Values were validated: no spaces anywhere. */
+/**
+ * The `config` file of docs/guest-contract.md: the one written form of a guest's settings,
+ * read by the init at boot and by `umlab-init apply` for hot NIC changes (guest/nics.ts).
+ * Values were validated: no spaces anywhere.
+ */
 export function contractConfig(g: GuestInputs): string {
   const lines: string[] = [`hostname ${g.hostname ?? g.name}`];
   for (const m of g.modules) lines.push(`module ${m}`);
@@ -74,125 +79,76 @@ export function contractConfig(g: GuestInputs): string {
   return lines.join("\n") + "\n";
 }
 
-/** Shell lines that (re)apply the addresses of NIC `index` in a running guest. */
-export function nicAddressCommands(index: number, nic: NicInputs, flush: boolean): string[] {
-  const dev = `eth${index}`;
-  const out = flush ? [`ip addr flush dev ${dev}`] : [];
-  for (const a of nic.addresses) out.push(`ip addr add ${a} dev ${dev}`);
-  if (nic.linkDown) out.push(`ip link set ${dev} down`);
-  else if (nic.addresses.length > 0) out.push(`ip link set ${dev} up`);
-  return out;
+/** Rewrite the contract's config file (atomically: the guest never reads half of it). */
+export function writeContractConfig(g: GuestInputs): void {
+  host.writeFileAtomic(naming.guestPaths(g.labDir, g.name).config, contractConfig(g), 0o644);
 }
 
-/** The shell line that applies a NIC's link state (`linkDown`) in a running guest. */
-export function nicLinkCommand(index: number, nic: Pick<NicInputs, "linkDown">): string {
-  return `ip link set eth${index} ${nic.linkDown ? "down" : "up"}`;
-}
-
-/** A NIC's netem settings with zeros for unset values, or undefined when there is nothing to apply. */
-export function netemSettings(
-  nic: Pick<NicInputs, "netem">,
-): { loss: number; delay: number; jitter: number; rate: number } | undefined {
-  const n = nic.netem;
-  if (!n) return undefined;
-  const s = {
-    loss: n.lossPercent ?? 0,
-    delay: n.delayMs ?? 0,
-    jitter: n.jitterMs ?? 0,
-    rate: n.rateKbit ?? 0,
-  };
-  return s.loss || s.delay || s.jitter || s.rate ? s : undefined;
-}
-
-/** The words after `netem` of `tc qdisc replace dev ethN root netem ...`; "" for no netem. */
-export function netemArgs(nic: Pick<NicInputs, "netem">): string {
-  const s = netemSettings(nic);
-  if (!s) return "";
-  const out: string[] = [];
-  if (s.loss) out.push(`loss ${s.loss}%`);
-  if (s.delay || s.jitter) out.push(`delay ${s.delay}ms${s.jitter ? ` ${s.jitter}ms` : ""}`);
-  if (s.rate) out.push(`rate ${s.rate}kbit`);
-  return out.join(" ");
-}
-
-/** What a guest without iproute2's tc says when asked for netem. */
-export const NETEM_NEEDS_IPROUTE2 =
-  "netem needs iproute2's tc in the guest image (Image preset debian); on a busybox image use an Impairment on a vde switch";
-
-/**
- * The script (run through the exec agent) that makes NIC `index`'s root qdisc match its netem
- * settings: replace it with netem, or delete it ("no such qdisc" is fine). Exit 3 with
- * NETEM_NEEDS_IPROUTE2 on stderr when the guest's tc is not iproute2's (busybox has no netem).
- */
-export function nicNetemScript(index: number, nic: Pick<NicInputs, "netem">): string {
-  const dev = `eth${index}`;
-  const args = netemArgs(nic);
-  if (!args)
-    return [
-      `out=$(tc qdisc del dev ${dev} root 2>&1) && exit 0`,
-      'case "$out" in',
-      '*"No such"* | *"handle of zero"* | *"Invalid handle"* | *"No qdisc"* | *"not found"*) exit 0 ;;',
-      "esac",
-      'echo "$out" >&2',
-      "exit 1",
-    ].join("\n");
-  return [
-    `tc -V 2>&1 | grep -q iproute2 || { echo "${NETEM_NEEDS_IPROUTE2}" >&2; exit 3; }`,
-    "modprobe sch_netem >/dev/null 2>&1",
-    `tc qdisc replace dev ${dev} root netem ${args}`,
-  ].join("\n");
-}
-
-export interface MconsoleReply {
-  ok: boolean;
-  text: string;
-}
-
-/** One uml_mconsole command against a socket path. Never throws for an ERR reply. */
-export async function mconsole(socket: string, words: string[], timeoutMs = 15_000): Promise<MconsoleReply> {
-  const r = await host.run("uml_mconsole", [socket, ...words], { allowFailure: true, timeoutMs });
-  const out = r.stdout.trim();
-  return {
-    ok: r.code === 0 && out.startsWith("OK"),
-    text: out.replace(/^(OK|ERR)\s*/, "") || r.stderr.trim(),
-  };
+/** Write the host side of the guest contract: config, files/, startup; a fresh state/. */
+export function writeGuestFolder(g: GuestInputs): void {
+  const p = naming.guestPaths(g.labDir, g.name);
+  fs.rmSync(p.dir, { recursive: true, force: true });
+  fs.mkdirSync(p.state, { recursive: true, mode: 0o700 });
+  // `cp -a files/. /` gives the guest's / the mode of files/ itself: 0700 there would lock
+  // every non-root daemon (frr, ...) out of the guest's whole filesystem.
+  fs.mkdirSync(p.files, { recursive: true, mode: 0o755 });
+  fs.chmodSync(p.files, 0o755);
+  fs.mkdirSync(p.execDir, { recursive: true, mode: 0o700 });
+  writeContractConfig(g);
+  for (const [guestPath, content] of Object.entries(g.files)) {
+    const target = path.join(p.files, guestPath);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    host.writeFileAtomic(target, content, 0o644);
+  }
+  if (g.startup !== undefined) host.writeFileAtomic(p.startup, g.startup, 0o755);
 }
 
 /**
- * Run shell lines on the guest's console (the contract's console shell reads con0, which
- * is our FIFO) and wait until they finished: the last line touches a marker in the
- * guest folder through hostfs. Output lands in the console log.
+ * Boot a guest: a fresh contract folder, the console and agent FIFOs, linux.uml detached in
+ * its own session; wait until the init wrote `state/ready` and UML its mconsole socket.
+ * On failure the process group is stopped and the error shows the console and init logs.
  */
-export async function consoleExec(
-  labDir: string,
-  guest: string,
-  lines: string[],
-  timeoutMs = 20_000,
-): Promise<void> {
-  const p = naming.guestPaths(labDir, guest);
-  const nonce = crypto.randomBytes(6).toString("hex");
-  const marker = `${p.state}/exec.${nonce}`;
-  const script =
-    [...lines.map((l) => `${l} 2>&1`), `echo done > /umlab/state/exec.${nonce}`].join("\n") + "\n";
-  const fd = fs.openSync(p.consoleIn, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+export async function bootGuest(g: GuestInputs): Promise<{ pid: number; instance: string }> {
+  const p = naming.guestPaths(g.labDir, g.name);
+  // Leftovers of an earlier run of this guest (killed, or a failed create).
+  fs.rmSync(p.umidDir, { recursive: true, force: true });
+  writeGuestFolder(g);
+  await host.run("mkfifo", ["-m", "0600", p.consoleIn, p.agentIn]);
+  // Read-write so the FIFOs never report EOF to the guest when no writer is attached.
+  const consoleFd = fs.openSync(p.consoleIn, fs.constants.O_RDWR);
+  const agentFd = fs.openSync(p.agentIn, fs.constants.O_RDWR);
+  // SerialCable ends: read-write too, so a restarting peer never means EOF.
+  const cableFds = cableFifos(g.serial).map((f) => fs.openSync(f, fs.constants.O_RDWR));
+  let pid: number;
   try {
-    fs.writeSync(fd, script);
+    pid = host.spawnDetached(g.kernel, guestArgs(g, g.labDir), {
+      logFile: p.consoleLog,
+      stdinFd: consoleFd,
+      // fd 3: the exec agent's line (con7); see provider/exec/agent.ts.
+      extraFds: [agentFd, ...cableFds], // cable ends from fd 4 (CABLE_FD_BASE)
+    });
   } finally {
-    fs.closeSync(fd);
+    fs.closeSync(consoleFd);
+    fs.closeSync(agentFd);
+    for (const fd of cableFds) fs.closeSync(fd);
   }
-  const done = await host.waitFor(() => fs.existsSync(marker), timeoutMs, 100);
-  fs.rmSync(marker, { force: true });
-  if (!done)
+  const instance = host.processInstance(pid) ?? `${pid}:0`;
+  // A 20 ms poll (one stat and one /proc read): a busybox guest is ready about 1.5 s after
+  // launch, and a 100 ms poll added 50 ms on average to every boot.
+  const ready = await host.waitFor(
+    () => fs.existsSync(p.ready) || !host.processAlive(pid),
+    g.readyTimeoutSeconds * 1000,
+    20,
+  );
+  if (!ready || !fs.existsSync(p.ready)) {
+    const why = ready ? "exited before it was ready" : `was not ready after ${g.readyTimeoutSeconds} s`;
+    await host.stopGroup(pid);
     throw new Error(
-      `guest ${guest} did not run console commands within ${timeoutMs} ms (does its init keep a shell on con0?)\n` +
-        `--- console log (tail) ---\n${fileTail(p.consoleLog)}`,
+      `guest ${g.name} ${why} (no ${p.ready})\n` +
+        `--- console log ${p.consoleLog} (tail) ---\n${host.fileTail(p.consoleLog, 20)}\n` +
+        `--- ${p.initLog} (tail) ---\n${host.fileTail(p.initLog, 20)}`,
     );
-}
-
-export function fileTail(file: string, n = 20): string {
-  try {
-    return host.lastLines(fs.readFileSync(file, "utf8"), n);
-  } catch {
-    return "(none)";
   }
+  await host.waitFor(() => fs.existsSync(p.mconsole), 5000);
+  return { pid, instance };
 }

@@ -1,12 +1,11 @@
-// Faults as state, and the one imperative fault.
+// Faults as state (the one imperative fault, crashGuest, is in provider/guest/power.ts).
 //
 // - Impairment: a lossy/slow link between a guest NIC and a vde switch. It is a private
 //   vde_switch (the guest plugs into it like into any switch) joined to the real switch by
 //   a VDE `wirefilter` carrying the loss/delay/rate settings. Changing the settings, or the
 //   real switch restarting, restarts only the wirefilter: the guest's NIC stays plugged.
 //   (The busybox image's `tc` has no netem, so the filter lives on the host side.)
-// - crashGuest: kill -9 of a guest's whole process group, like pulling the plug.
-// Switch `suspended` and Guest `paused` live in provider/switch.ts and provider/guest.ts.
+// Switch `suspended` and Guest `paused` live in provider/net/switch.ts and provider/guest/power.ts.
 import * as fs from "fs";
 import type * as pulumi from "@pulumi/pulumi";
 import * as host from "../host/process";
@@ -128,16 +127,3 @@ export const impairmentProvider = defineProvider<ImpairmentInputs, ImpairmentOut
       fs.rmSync(f, { recursive: true, force: true });
   },
 });
-
-/**
- * Pull the plug on a guest: SIGKILL to its whole process group (UML and its helpers), with
- * no halt. Only a process that is still the run the outputs name is killed. Returns whether
- * it was running. `pulumi refresh` then finds it gone; the next `pulumi up` boots it again.
- */
-export async function crashGuest(g: { pid: number; instance?: string }): Promise<boolean> {
-  const current = host.processInstance(g.pid);
-  if (!current || (g.instance && current !== g.instance)) return false;
-  host.signalGroup(g.pid, "SIGKILL");
-  await host.waitFor(() => !host.processAlive(g.pid), 10_000);
-  return true;
-}

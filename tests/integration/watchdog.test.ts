@@ -9,7 +9,7 @@ import { REPO, testStack, TestStack } from "../helpers/stack";
 import { ensureBuilt, labSandbox, LabSandbox, processesMentioning } from "../helpers/lab";
 import { buildImage, resolveSpec } from "../../provider/image/provider";
 import { processAlive, processInstance, waitFor } from "../../provider/host/process";
-import { mconsole } from "../../provider/guest/boot";
+import { mconsole } from "../../provider/host/mconsole";
 import { exec } from "../../sdk/exec";
 
 const workDir = path.join(REPO, "tests/integration/watchdog-program");
@@ -23,7 +23,7 @@ interface GuestInfo {
 }
 
 async function bootId(g: GuestInfo): Promise<string> {
-  const r = await mconsole(g.mconsole, ["proc", "sys/kernel/random/boot_id"], 5000);
+  const r = await mconsole.proc(g.mconsole, "sys/kernel/random/boot_id", 5000);
   return r.ok ? r.text.trim() : "";
 }
 

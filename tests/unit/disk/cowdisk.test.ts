@@ -1,5 +1,6 @@
-import { planCowDisk } from "../../provider/disk/cowdisk";
-import { CowDiskInputs } from "../../provider/core/schemas";
+// The COW disk's plan (provider/disk/cowdisk.ts): every change is a new disk.
+import { planCowDisk } from "../../../provider/disk/cowdisk";
+import { CowDiskInputs } from "../../../provider/core/schemas";
 
 describe("COW disk plan", () => {
   const base: CowDiskInputs = {

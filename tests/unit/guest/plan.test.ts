@@ -1,44 +1,9 @@
-import { planGuest, planNics, canonical, REBOOT_KEYS, SWITCH_GONE } from "../../provider/guest/provider";
-import {
-  guestArgs,
-  contractConfig,
-  nicTransport,
-  nicAddressCommands,
-  netemArgs,
-  nicNetemScript,
-  NETEM_NEEDS_IPROUTE2,
-} from "../../provider/guest/boot";
-import { GuestInputs, NicInputs, UNKNOWN } from "../../provider/core/schemas";
-
-const nic = (over: Partial<NicInputs> = {}): NicInputs => ({
-  engine: "uml_switch",
-  control: "/l/sw/sw0.ctl",
-  switchInstance: "100:5",
-  switchGeneration: "switch/sw0/uml_switch/learning",
-  mac: "02:00:00:00:00:01",
-  addresses: ["10.0.0.1/24"],
-  linkDown: false,
-  ...over,
-});
-
-const base: GuestInputs = {
-  labDir: "/l",
-  name: "g1",
-  kernel: "/usr/bin/linux.uml",
-  memory: "64M",
-  disks: [{ path: "/l/disk/g1.cow", backing: "/img/base.img" }],
-  nics: [nic()],
-  hostname: undefined,
-  routes: [],
-  sysctls: {},
-  modules: [],
-  files: {},
-  startup: undefined,
-  serial: [],
-  kernelArgs: [],
-  readyTimeoutSeconds: 120,
-  paused: false,
-};
+// The guest's pure plan (provider/guest/plan.ts): what reboots it, what changes its NICs in place.
+import { planGuest, planNics, REBOOT_KEYS, SWITCH_GONE } from "../../../provider/guest/plan";
+import { contractConfig } from "../../../provider/guest/boot";
+import { canonical } from "../../../provider/core/diff";
+import { GuestInputs, NicInputs, UNKNOWN } from "../../../provider/core/schemas";
+import { nic, base } from "./fixtures";
 
 describe("guest plan", () => {
   test("an unchanged guest has no diff", () => {
@@ -150,12 +115,7 @@ describe("guest plan", () => {
     expect(planNics([nic()], [nic({ linkDown: true })])).toEqual([{ kind: "link", index: 0 }]);
     expect(planGuest(base, { ...base, nics: [nic({ linkDown: true })] }).replaces).toEqual([]);
     expect(contractConfig({ ...base, nics: [nic({ linkDown: true })] })).toContain("down eth0\n");
-    // A re-plugged or re-addressed NIC that is meant to be down stays down.
-    expect(nicAddressCommands(0, nic({ linkDown: true }), true)).toEqual([
-      "ip addr flush dev eth0",
-      "ip addr add 10.0.0.1/24 dev eth0",
-      "ip link set eth0 down",
-    ]);
+    // A re-plugged or re-addressed NIC that is meant to be down stays down: init.test.ts.
   });
 
   test("setting, changing or removing netem is an in-place netem change, kept in the boot config", () => {
@@ -180,19 +140,6 @@ describe("guest plan", () => {
       { kind: "netem", index: 0 },
     ]);
     expect(planNics([nic()], [{ ...lossy, switchInstance: "9:9" }])).toEqual([{ kind: "replug", index: 0 }]);
-  });
-
-  test("netem settings become tc arguments; removing netem deletes the root qdisc", () => {
-    expect(netemArgs(nic({ netem: { lossPercent: 40, delayMs: 0, jitterMs: 0 } }))).toBe("loss 40%");
-    expect(netemArgs(nic({ netem: { lossPercent: 0, delayMs: 20, jitterMs: 5, rateKbit: 512 } }))).toBe(
-      "delay 20ms 5ms rate 512kbit",
-    );
-    expect(netemArgs(nic())).toBe("");
-    const set = nicNetemScript(1, nic({ netem: { lossPercent: 10, delayMs: 0, jitterMs: 0 } }));
-    expect(set).toContain("tc qdisc replace dev eth1 root netem loss 10%");
-    expect(set).toContain("modprobe sch_netem");
-    expect(set).toContain(NETEM_NEEDS_IPROUTE2);
-    expect(nicNetemScript(1, nic())).toContain("tc qdisc del dev eth1 root");
   });
 
   test("NIC operations are ordered: detaches from the end first, then re-plugs, then attaches", () => {
@@ -222,65 +169,5 @@ describe("guest plan", () => {
     const a = { ...base, sysctls: { "a.b": "1", "c.d": "2" } };
     const b = { ...base, sysctls: { "c.d": "2", "a.b": "1" } };
     expect(planGuest(a, b).changes).toEqual([]);
-  });
-});
-
-describe("guest command line and contract", () => {
-  test("the kernel command line boots the contract init with the mconsole inside the lab dir", () => {
-    const args = guestArgs({ ...base, serial: ["pts"], kernelArgs: ["quiet"] }, "/l");
-    expect(args).toEqual([
-      "mem=64M",
-      "ubd0=/l/disk/g1.cow,/img/base.img",
-      "root=/dev/ubda",
-      "rw",
-      "uml_dir=/l/uml",
-      "umid=g1",
-      "con=null",
-      "con0=fd:0,fd:1",
-      "con7=fd:3,null",
-      "ssl=null",
-      "ssl0=pts",
-      "eth0=daemon,02:00:00:00:00:01,unix,/l/sw/sw0.ctl",
-      "init=/sbin/umlab-init",
-      "umlab.dir=/l/g/g1",
-      "quiet",
-    ]);
-  });
-
-  test("vde NICs use the vde transport with the control directory", () => {
-    expect(nicTransport({ engine: "vde", control: "/l/sw/sw0", mac: "02:00:00:00:00:01" })).toBe(
-      "vde,/l/sw/sw0,02:00:00:00:00:01",
-    );
-  });
-
-  test("the config file carries the contract lines in the contract's vocabulary", () => {
-    const text = contractConfig({
-      ...base,
-      nics: [nic(), nic({ addresses: ["10.0.1.1/24", "fd00::1/64"] })],
-      modules: ["dummy"],
-      routes: [{ dest: "default", via: "10.0.0.254" }],
-      sysctls: { "net.ipv4.ip_forward": "1" },
-    });
-    expect(text).toBe(
-      [
-        "hostname g1",
-        "module dummy",
-        "addr eth0 10.0.0.1/24",
-        "addr eth1 10.0.1.1/24",
-        "addr eth1 fd00::1/64",
-        "route default via 10.0.0.254",
-        "sysctl net.ipv4.ip_forward 1",
-        "",
-      ].join("\n"),
-    );
-  });
-
-  test("re-addressing a NIC flushes it first; a NIC without addresses is left down", () => {
-    expect(nicAddressCommands(1, nic(), true)).toEqual([
-      "ip addr flush dev eth1",
-      "ip addr add 10.0.0.1/24 dev eth1",
-      "ip link set eth1 up",
-    ]);
-    expect(nicAddressCommands(0, nic({ addresses: [] }), false)).toEqual([]);
   });
 });

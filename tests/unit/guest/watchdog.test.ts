@@ -1,10 +1,11 @@
 // The Guest's watchdog option: validation naming the field, the plan (a change reboots), and
 // the contract's `watchdog <kind> <seconds>` config line.
-import { checkGuest, planGuest, REBOOT_KEYS } from "../../provider/guest/provider";
-import { contractConfig } from "../../provider/guest/boot";
-import { GuestInputs } from "../../provider/core/schemas";
-import { preflight } from "../../sdk/validate";
-import { schemas } from "../../provider/core/schemas";
+import { checkGuest } from "../../../provider/guest/provider";
+import { planGuest, REBOOT_KEYS } from "../../../provider/guest/plan";
+import { contractConfig } from "../../../provider/guest/boot";
+import { GuestInputs } from "../../../provider/core/schemas";
+import { preflight } from "../../../sdk/validate";
+import { schemas } from "../../../provider/core/schemas";
 
 const raw = (over: Record<string, unknown> = {}) => ({
   labDir: "/var/tmp/umlab/x",

@@ -1,8 +1,8 @@
 // The guest's side of the network and fault pieces (pause, serial cable fds). The Switch,
 // Tap, Capture, SerialCable and Impairment plans are in tests/unit/net/.
-import { planGuest } from "../../provider/guest/provider";
-import { guestArgs, serialTransports, cableFifos } from "../../provider/guest/boot";
-import { GuestInputs } from "../../provider/core/schemas";
+import { planGuest } from "../../../provider/guest/plan";
+import { guestArgs, serialTransports, cableFifos } from "../../../provider/guest/boot";
+import { GuestInputs } from "../../../provider/core/schemas";
 
 describe("faults as state", () => {
   test("pausing a guest is an in-place change", () => {

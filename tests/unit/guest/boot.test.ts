@@ -1,0 +1,54 @@
+// How a guest boots (provider/guest/boot.ts): its kernel command line and the contract's config file.
+import { guestArgs, contractConfig, nicTransport } from "../../../provider/guest/boot";
+import { nic, base } from "./fixtures";
+
+describe("guest command line and contract", () => {
+  test("the kernel command line boots the contract init with the mconsole inside the lab dir", () => {
+    const args = guestArgs({ ...base, serial: ["pts"], kernelArgs: ["quiet"] }, "/l");
+    expect(args).toEqual([
+      "mem=64M",
+      "ubd0=/l/disk/g1.cow,/img/base.img",
+      "root=/dev/ubda",
+      "rw",
+      "uml_dir=/l/uml",
+      "umid=g1",
+      "con=null",
+      "con0=fd:0,fd:1",
+      "con7=fd:3,null",
+      "ssl=null",
+      "ssl0=pts",
+      "eth0=daemon,02:00:00:00:00:01,unix,/l/sw/sw0.ctl",
+      "init=/sbin/umlab-init",
+      "umlab.dir=/l/g/g1",
+      "quiet",
+    ]);
+  });
+
+  test("vde NICs use the vde transport with the control directory", () => {
+    expect(nicTransport({ engine: "vde", control: "/l/sw/sw0", mac: "02:00:00:00:00:01" })).toBe(
+      "vde,/l/sw/sw0,02:00:00:00:00:01",
+    );
+  });
+
+  test("the config file carries the contract lines in the contract's vocabulary", () => {
+    const text = contractConfig({
+      ...base,
+      nics: [nic(), nic({ addresses: ["10.0.1.1/24", "fd00::1/64"] })],
+      modules: ["dummy"],
+      routes: [{ dest: "default", via: "10.0.0.254" }],
+      sysctls: { "net.ipv4.ip_forward": "1" },
+    });
+    expect(text).toBe(
+      [
+        "hostname g1",
+        "module dummy",
+        "addr eth0 10.0.0.1/24",
+        "addr eth1 10.0.1.1/24",
+        "addr eth1 fd00::1/64",
+        "route default via 10.0.0.254",
+        "sysctl net.ipv4.ip_forward 1",
+        "",
+      ].join("\n"),
+    );
+  });
+});
