@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { captureProvider } from "../provider/net/capture";
+import { UmlabResource } from "./resource";
 import { captureSchema } from "../provider/core/schemas";
 import type { Lab } from "./lab";
 import type { Switch } from "./switch";
@@ -22,7 +22,7 @@ export interface CaptureArgs {
 }
 
 /** A pcap file of a switch's traffic, written while the lab runs: `tcpdump -r <path>`. */
-export class Capture extends pulumi.dynamic.Resource {
+export class Capture extends UmlabResource {
   /** The pcap file. */
   declare readonly path: pulumi.Output<string>;
   declare readonly pid: pulumi.Output<number>;
@@ -51,7 +51,7 @@ export class Capture extends pulumi.dynamic.Resource {
     };
     preflight("Capture", name, captureSchema(), inputs);
     super(
-      captureProvider,
+      "captureProvider",
       name,
       { ...inputs, path: undefined, pid: undefined, instance: undefined, logPath: undefined },
       args.lab.resourceOptions(opts),

@@ -8,7 +8,8 @@
 //   });
 //   export const checks = converged.summary;
 import * as pulumi from "@pulumi/pulumi";
-import { checksProvider, CheckResult } from "../provider/exec/checks";
+import { UmlabResource } from "./resource";
+import type { CheckResult } from "../provider/exec/checks";
 import { checksSchema } from "../provider/core/schemas";
 import type { Guest } from "./guest";
 import { preflight } from "./validate";
@@ -65,7 +66,7 @@ export interface ChecksArgs {
  * Checks run in the running guests after they are up (and again on `pulumi refresh`, or when
  * a guest reboots or the checks change). Outputs per-check results and a summary.
  */
-export class Checks extends pulumi.dynamic.Resource {
+export class Checks extends UmlabResource {
   declare readonly results: pulumi.Output<CheckResult[]>;
   declare readonly passed: pulumi.Output<number>;
   declare readonly failed: pulumi.Output<number>;
@@ -91,7 +92,7 @@ export class Checks extends pulumi.dynamic.Resource {
     const deps =
       opts?.dependsOn === undefined ? [] : Array.isArray(opts.dependsOn) ? opts.dependsOn : [opts.dependsOn];
     super(
-      checksProvider,
+      "checksProvider",
       name,
       {
         ...inputs,

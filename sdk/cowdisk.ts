@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { cowDiskProvider } from "../provider/disk/cowdisk";
+import { UmlabResource } from "./resource";
 import { cowDiskSchema } from "../provider/core/schemas";
 import type { Lab } from "./lab";
 import { preflight } from "./validate";
@@ -17,7 +17,7 @@ export interface CowDiskArgs {
 }
 
 /** A sparse copy-on-write disk over a backing image. */
-export class CowDisk extends pulumi.dynamic.Resource {
+export class CowDisk extends UmlabResource {
   declare readonly path: pulumi.Output<string>;
   declare readonly backing: pulumi.Output<string>;
   /** Bytes allocated on the host when the disk was created. */
@@ -33,7 +33,7 @@ export class CowDisk extends pulumi.dynamic.Resource {
     };
     preflight("CowDisk", name, cowDiskSchema(), inputs);
     super(
-      cowDiskProvider,
+      "cowDiskProvider",
       name,
       { ...inputs, path: undefined, allocatedBytes: undefined },
       args.lab.resourceOptions(opts),

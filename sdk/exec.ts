@@ -2,8 +2,8 @@
 // Pulumi program), `Exec` for programs (a resource: runs on create, again when its triggers
 // change or the guest reboots). Both go through the guest's exec agent (provider/exec/).
 import * as pulumi from "@pulumi/pulumi";
+import { UmlabResource } from "./resource";
 import { execInGuest, splitGuestDir, ExecOptions, ExecResult } from "../provider/exec/agent";
-import { execProvider } from "../provider/exec/provider";
 import { execSchema } from "../provider/core/schemas";
 import type { Guest } from "./guest";
 import { preflight } from "./validate";
@@ -47,7 +47,7 @@ export interface ExecArgs {
  * A command run in a guest when created, and again (a replace) when the command, stdin,
  * triggers or the guest's boot change. Outputs stdout, stderr, exitCode.
  */
-export class Exec extends pulumi.dynamic.Resource {
+export class Exec extends UmlabResource {
   declare readonly stdout: pulumi.Output<string>;
   declare readonly stderr: pulumi.Output<string>;
   declare readonly exitCode: pulumi.Output<number>;
@@ -67,7 +67,7 @@ export class Exec extends pulumi.dynamic.Resource {
     const deps =
       opts?.dependsOn === undefined ? [] : Array.isArray(opts.dependsOn) ? opts.dependsOn : [opts.dependsOn];
     super(
-      execProvider,
+      "execProvider",
       name,
       { ...inputs, stdout: undefined, stderr: undefined, exitCode: undefined },
       { ...opts, dependsOn: [args.guest, ...(deps as pulumi.Input<pulumi.Resource>[])] },

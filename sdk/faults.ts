@@ -1,7 +1,7 @@
 // Faults: link impairments as a resource, and crash() — the one imperative fault.
 // (Switch `suspended` and Guest `paused` are arguments of those resources.)
 import * as pulumi from "@pulumi/pulumi";
-import { impairmentProvider } from "../provider/net/impairment";
+import { UmlabResource } from "./resource";
 import { crashGuest } from "../provider/guest/power";
 import { impairmentSchema, impairmentPolicy } from "../provider/core/schemas";
 import { generation } from "../provider/core/diff";
@@ -27,7 +27,7 @@ export interface ImpairmentArgs {
  * (`nics: [{ switch: impairment }]`). Changing or removing a setting is an in-place update;
  * the guest stays plugged.
  */
-export class Impairment extends pulumi.dynamic.Resource {
+export class Impairment extends UmlabResource {
   declare readonly engine: pulumi.Output<"uml_switch" | "vde">;
   declare readonly control: pulumi.Output<string>;
   declare readonly instance: pulumi.Output<string>;
@@ -49,7 +49,7 @@ export class Impairment extends pulumi.dynamic.Resource {
     };
     preflight("Impairment", name, impairmentSchema(), inputs);
     super(
-      impairmentProvider,
+      "impairmentProvider",
       name,
       {
         ...inputs,

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { guestProvider } from "../provider/guest/provider";
+import { UmlabResource } from "./resource";
 import { guestSchema } from "../provider/core/schemas";
 import type { Lab } from "./lab";
 import { CowDisk } from "./cowdisk";
@@ -83,7 +83,7 @@ export interface GuestArgs {
 }
 
 /** A User Mode Linux guest of the lab. */
-export class Guest extends pulumi.dynamic.Resource {
+export class Guest extends UmlabResource {
   declare readonly name: pulumi.Output<string>;
   declare readonly pid: pulumi.Output<number>;
   /** `<pid>:<start time>` of the UML process (what `crash()` checks before it kills). */
@@ -134,7 +134,7 @@ export class Guest extends pulumi.dynamic.Resource {
     const cowDisks = args.disks.filter((d): d is CowDisk => d instanceof CowDisk);
     const o = args.lab.resourceOptions(opts);
     super(
-      guestProvider,
+      "guestProvider",
       name,
       {
         ...inputs,

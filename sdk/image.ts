@@ -1,6 +1,6 @@
 // Image: a root filesystem backing file for guests. See docs/image.md.
 import * as pulumi from "@pulumi/pulumi";
-import { imageProvider } from "../provider/image/provider";
+import { UmlabResource } from "./resource";
 import { validateImageArgs } from "../provider/image/host";
 import { formatFailures } from "../provider/core/schemas/image";
 
@@ -25,7 +25,7 @@ export interface ImageArgs {
   cacheDir?: pulumi.Input<string>;
 }
 
-export class Image extends pulumi.dynamic.Resource {
+export class Image extends UmlabResource {
   /** The ext4 image: use it as a CowDisk's backing file. Never written by guests. */
   declare readonly path: pulumi.Output<string>;
   /** Apparent size of the file in bytes. */
@@ -44,7 +44,7 @@ export class Image extends pulumi.dynamic.Resource {
     const failures = validateImageArgs(knownValues(args));
     if (failures.length) throw new Error(formatFailures(name, failures));
     super(
-      imageProvider,
+      "imageProvider",
       name,
       {
         ...args,

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
+import { UmlabResource } from "./resource";
 import * as naming from "../provider/core/naming";
-import { labRuntimeProvider } from "../provider/lab/runtime";
 import { labRuntimeSchema } from "../provider/core/schemas";
 import { preflight } from "./validate";
 
@@ -10,14 +10,14 @@ export interface LabArgs {
 }
 
 /** The runtime directory of a lab (created first, removed last). Made by `Lab`. */
-export class LabRuntime extends pulumi.dynamic.Resource {
+export class LabRuntime extends UmlabResource {
   declare readonly dir: pulumi.Output<string>;
   declare readonly root: pulumi.Output<string>;
   declare readonly labId: pulumi.Output<string>;
 
   constructor(name: string, args: { root: string; labId: string }, opts?: pulumi.CustomResourceOptions) {
     preflight("LabRuntime", name, labRuntimeSchema(), args);
-    super(labRuntimeProvider, name, { ...args, dir: undefined }, opts, "umlab", "LabRuntime");
+    super("labRuntimeProvider", name, { ...args, dir: undefined }, opts, "umlab", "LabRuntime");
   }
 }
 

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { serialCableProvider } from "../provider/net/serial";
+import { UmlabResource } from "./resource";
 import { serialCableSchema } from "../provider/core/schemas";
 import type { Lab } from "./lab";
 import { preflight } from "./validate";
@@ -17,7 +17,7 @@ export interface SerialCableArgs {
  * `serial` list and `endB` in the other's (`serial: ["null", cable.endA]` is /dev/ttyS1).
  * Set the lines raw in the guests (`stty -F /dev/ttyS1 raw -echo`).
  */
-export class SerialCable extends pulumi.dynamic.Resource {
+export class SerialCable extends UmlabResource {
   declare readonly endA: pulumi.Output<string>;
   declare readonly endB: pulumi.Output<string>;
   declare readonly logPath: pulumi.Output<string>;
@@ -27,7 +27,7 @@ export class SerialCable extends pulumi.dynamic.Resource {
     const inputs = { labDir: args.lab.dir, name: args.name ?? name, log: args.log ?? false };
     preflight("SerialCable", name, serialCableSchema(), inputs);
     super(
-      serialCableProvider,
+      "serialCableProvider",
       name,
       {
         ...inputs,

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { switchProvider } from "../provider/net/switch";
+import { UmlabResource } from "./resource";
 import { switchSchema, switchPolicy } from "../provider/core/schemas";
 import { generation } from "../provider/core/diff";
 import type { Lab } from "./lab";
@@ -21,7 +21,7 @@ export interface SwitchArgs {
 }
 
 /** A virtual Ethernet switch: a uml_switch or vde_switch process of the lab. */
-export class Switch extends pulumi.dynamic.Resource {
+export class Switch extends UmlabResource {
   declare readonly name: pulumi.Output<string>;
   declare readonly engine: pulumi.Output<"uml_switch" | "vde">;
   /** uml_switch: control socket; vde: control directory. */
@@ -44,7 +44,7 @@ export class Switch extends pulumi.dynamic.Resource {
     };
     preflight("Switch", name, switchSchema(), inputs);
     super(
-      switchProvider,
+      "switchProvider",
       name,
       { ...inputs, control: undefined, pid: undefined, instance: undefined, logPath: undefined },
       args.lab.resourceOptions(opts),

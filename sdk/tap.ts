@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { tapProvider } from "../provider/net/tap";
+import { UmlabResource } from "./resource";
 import { tapSchema } from "../provider/core/schemas";
 import type { Lab } from "./lab";
 import type { Switch } from "./switch";
@@ -20,7 +20,7 @@ export interface TapArgs {
  * `umlab-<labId>` (never the root namespace): `ip netns exec <namespace> ping <guest>`.
  * Needs root or CAP_NET_ADMIN. The namespace goes away with the lab's last tap.
  */
-export class Tap extends pulumi.dynamic.Resource {
+export class Tap extends UmlabResource {
   declare readonly namespace: pulumi.Output<string>;
   declare readonly device: pulumi.Output<string>;
   declare readonly addresses: pulumi.Output<string[]>;
@@ -39,7 +39,7 @@ export class Tap extends pulumi.dynamic.Resource {
     };
     preflight("Tap", name, tapSchema(), inputs);
     super(
-      tapProvider,
+      "tapProvider",
       name,
       { ...inputs, namespace: undefined, device: undefined, pid: undefined, instance: undefined },
       args.lab.resourceOptions(opts),
