@@ -1,8 +1,8 @@
 // The labs a Pulumi stack's state records: the CLI finds guests through the stack that made
 // them (its LabRuntime's `dir` output), not by guessing from the runtime root.
-import * as fs from "fs";
 import * as path from "path";
 import { run } from "../provider/host/process";
+import { projectDir, toolchainBin, labEnv } from "./toolchain";
 
 export interface StackLab {
   stack: string;
@@ -21,14 +21,6 @@ export function labsInDeployment(exported: unknown, stack: string): StackLab[] {
   return out;
 }
 
-/** The Pulumi project folder at or above `dir`, if any. */
-export function projectDir(dir: string): string | undefined {
-  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
-    if (fs.existsSync(path.join(d, "Pulumi.yaml"))) return d;
-    if (path.dirname(d) === d) return undefined;
-  }
-}
-
 /**
  * The labs in the state of `stack` (default: the selected one) of the project around `cwd`.
  * [] when there is no project, no such stack, or no pulumi CLI: the caller falls back.
@@ -36,9 +28,13 @@ export function projectDir(dir: string): string | undefined {
 export async function stackLabs(cwd: string, stack: string | undefined): Promise<StackLab[]> {
   const project = projectDir(cwd);
   if (!project) return [];
-  const pulumi = async (args: string[]) =>
-    run("pulumi", [...args, "--non-interactive"], { cwd: project, timeoutMs: 30_000, allowFailure: true });
   try {
+    // This repo's scripts (env.sh) set the environment already; a lab folder gets its own.
+    const bin = process.env.PULUMI_BACKEND_URL ? undefined : await toolchainBin(false);
+    const env = bin ? labEnv(bin, project, process.env) : process.env;
+    const cmd = bin ? path.join(bin, "pulumi") : "pulumi";
+    const pulumi = (args: string[]) =>
+      run(cmd, [...args, "--non-interactive"], { cwd: project, env, timeoutMs: 30_000, allowFailure: true });
     const name = stack ?? (await pulumi(["stack", "--show-name"])).stdout.trim();
     if (!name) return [];
     const r = await pulumi(["stack", "export", "--stack", name]);

@@ -4,8 +4,9 @@
 //   umlab exec [--stack <stack>] [--lab <lab>] [--timeout <s>] <guest> -- <command> [args...]
 //   umlab console [--stack <stack>] [--lab <lab>] <guest>          (Ctrl-] detaches)
 //   umlab ls [--stack <stack>] [--lab <lab>]
+//   umlab new <dir> [--template quickstart|ospf-ring]   umlab setup   umlab pulumi <args...>
 //
-// Dispatch only: one file per command (exec.ts, console.ts, ls.ts), the lab lookup in
+// Dispatch only: one file per command (exec.ts, console.ts, ls.ts, new.ts, pulumi.ts), the lab lookup in
 // labs.ts (stack state first, see state.ts), argument parsing in args.ts.
 import * as naming from "../provider/core/naming";
 import { ExecError } from "../provider/exec/agent";
@@ -13,6 +14,8 @@ import { parseArgs, UsageError, CliArgs } from "./args";
 import { cmdExec } from "./exec";
 import { cmdLs } from "./ls";
 import { cmdConsole } from "./console";
+import { cmdNew } from "./new";
+import { cmdPulumi, cmdSetup } from "./pulumi";
 
 export { parseArgs, UsageError };
 
@@ -25,6 +28,13 @@ export const USAGE = `usage:
       attach this terminal to the guest's console; Ctrl-] detaches
   umlab ls [--stack <stack>] [--lab <lab>]
       list labs (with their stack) and guests
+  umlab new <dir> [--template quickstart|ospf-ring] [--name <project>] [--umlab <spec>]
+      make a lab folder that works at once: npm install && npm run up (<spec>: what its
+      package.json depends on for umlab; default this umlab's folder)
+  umlab setup
+      build the Pulumi CLI umlab uses (once per user)
+  umlab pulumi <args...>
+      run pulumi in a lab folder: local state in .pulumi-state/, a stack selected ("dev")
 Run in a lab's project folder, the lab is the one in the state of <stack> (default: the
 selected stack; also $UMLAB_STACK). <lab> is a lab directory or a lab id under
 \${UMLAB_RUNTIME:-/var/tmp/umlab}; without either, the one lab there that has a guest of
@@ -34,6 +44,10 @@ export async function main(args: string[]): Promise<number> {
   const root = naming.runtimeRoot(process.env);
   let a: CliArgs;
   try {
+    // Commands with arguments of their own.
+    if (args[0] === "new") return await cmdNew(args.slice(1));
+    if (args[0] === "pulumi") return await cmdPulumi(args.slice(1));
+    if (args[0] === "setup") return await cmdSetup();
     a = parseArgs(args, process.env);
     if (a.command === "help") {
       console.log(USAGE);

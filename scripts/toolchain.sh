@@ -15,6 +15,10 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PULUMI_VERSION="3.248.0"
+# @pulumi/pulumi as Node resolves it from umlab (in a lab that installed umlab as a package it
+# sits beside umlab, not under it).
+PULUMI_NODEJS="$(node -e 'try{console.log(require("path").dirname(require.resolve("@pulumi/pulumi/package.json",{paths:[process.argv[1]]})))}catch(e){}' "$ROOT" 2>/dev/null || true)"
+[ -n "$PULUMI_NODEJS" ] || PULUMI_NODEJS="$ROOT/node_modules/@pulumi/pulumi"
 COMMAND_VERSION="1.2.1"
 CACHE="${UMLAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/umlab}"
 
@@ -47,7 +51,7 @@ toolchain_key() {
   {
     echo "layout 2 $PULUMI_VERSION $COMMAND_VERSION $(go_version) $(cli_key)"
     cat "$ROOT/toolchain/langhost/main.go" "$ROOT/toolchain/command-plugin/pulumi-resource-command.js" \
-      "$ROOT/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs" 2>/dev/null
+      "$PULUMI_NODEJS/pulumi-resource-pulumi-nodejs" 2>/dev/null
   } | sha256sum | cut -c1-12
 }
 
@@ -81,7 +85,7 @@ GO="$(find_go)" || die "Go is not installed, and it is needed to build the Pulum
 Fix: install Go 1.25 or later (this machine kind has it at /usr/local/go/bin/go; Debian's golang-go
 package in bookworm is too old), or put a pulumi v${PULUMI_VERSION} CLI on PATH, then run npm run setup again."
 
-[ -f "$ROOT/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs" ] ||
+[ -f "$PULUMI_NODEJS/pulumi-resource-pulumi-nodejs" ] ||
   die "node_modules/@pulumi/pulumi is missing: run npm ci first (npm run setup does it)."
 
 mkdir -p "$CACHE/toolchain"
@@ -127,7 +131,7 @@ fi
 say "building the Node.js language host..."
 build "$TMP/bin/pulumi-language-nodejs" ./langhost "-s -w -X main.Version=$PULUMI_VERSION"
 
-cp "$ROOT/node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs" "$TMP/bin/"
+cp "$PULUMI_NODEJS/pulumi-resource-pulumi-nodejs" "$TMP/bin/"
 cp "$ROOT/toolchain/command-plugin/pulumi-resource-command.js" \
   "$TMP/home/plugins/resource-command-v$COMMAND_VERSION/pulumi-resource-command"
 chmod +x "$TMP/bin/"* "$TMP/home/plugins/resource-command-v$COMMAND_VERSION/pulumi-resource-command"

@@ -254,3 +254,26 @@ export function fileTail(file: string, n = 15): string {
     return "(none)";
   }
 }
+
+/**
+ * Run a tool attached to this terminal (stdin, stdout, stderr inherited) and return its exit
+ * code: for commands a person drives, like `umlab pulumi up`.
+ */
+export async function runAttached(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<number> {
+  const r = await execa(cmd, args, {
+    cwd: opts.cwd,
+    env: opts.env ?? process.env,
+    extendEnv: false,
+    stdio: "inherit",
+    reject: false,
+  });
+  if (r.exitCode === undefined) {
+    const hint = (r as { code?: string }).code === "ENOENT" ? " (is it installed?)" : "";
+    throw new HostToolError(`could not run ${cmd}${hint}`, [cmd, ...args], null, "");
+  }
+  return r.exitCode;
+}

@@ -2,7 +2,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { labsInDeployment, projectDir } from "../../../cli/state";
+import { labsInDeployment } from "../../../cli/state";
+import { projectDir } from "../../../cli/toolchain";
 import { parseArgs } from "../../../cli/args";
 
 describe("umlab CLI: labs from the stack state", () => {

@@ -1,0 +1,50 @@
+// The Pulumi CLI umlab builds (scripts/toolchain.sh) and the environment it runs with in a
+// lab folder: state in <project>/.pulumi-state (never a cloud login), the toolchain's own
+// plugin home, the documented dev passphrase unless one is set. Used by `umlab pulumi` and by
+// the lab lookup from stack state.
+import * as fs from "fs";
+import * as path from "path";
+import { run } from "../provider/host/process";
+import { UsageError } from "./args";
+
+/** The Pulumi project folder at or above `dir`, if any. */
+export function projectDir(dir: string): string | undefined {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, "Pulumi.yaml"))) return d;
+    if (path.dirname(d) === d) return undefined;
+  }
+}
+
+/** The umlab package root (this file is dist/cli/pulumi.js). */
+export const PACKAGE_ROOT = path.resolve(__dirname, "../..");
+
+/** The toolchain's bin directory, building it first when `build` is set. */
+export async function toolchainBin(build: boolean): Promise<string> {
+  const script = path.join(PACKAGE_ROOT, "scripts/toolchain.sh");
+  const r = await run("bash", [script, build ? "ensure" : "path"], {
+    allowFailure: true,
+    timeoutMs: 3_600_000,
+    onOutput: build ? (s) => process.stderr.write(s) : undefined,
+  });
+  const bin = r.stdout.trim().split("\n").pop() ?? "";
+  if (r.code !== 0 || !bin)
+    throw new UsageError(
+      r.code === 3
+        ? "the Pulumi toolchain is not built yet: run `umlab setup` (once per user; a few minutes)"
+        : `building the Pulumi toolchain failed:\n${r.stderr.trim()}`,
+    );
+  return bin;
+}
+
+/** The environment `pulumi` runs with in a lab folder (what scripts/env.sh sets in this repo). */
+export function labEnv(bin: string, project: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return {
+    ...env,
+    PATH: `${bin}:${env.PATH ?? ""}`,
+    PULUMI_HOME: env.UMLAB_PULUMI_HOME || path.join(path.dirname(bin), "home"),
+    PULUMI_BACKEND_URL: env.PULUMI_BACKEND_URL || `file://${path.join(project, ".pulumi-state")}`,
+    PULUMI_CONFIG_PASSPHRASE: env.PULUMI_CONFIG_PASSPHRASE ?? "umlab-dev",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+  };
+}
