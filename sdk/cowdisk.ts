@@ -3,6 +3,7 @@ import { UmlabResource } from "./resource";
 import { cowDiskSchema } from "../provider/core/schemas";
 import type { Lab } from "./lab";
 import { preflight } from "./validate";
+import { imageOf } from "./image";
 
 export interface CowDiskArgs {
   lab: Lab;
@@ -22,6 +23,8 @@ export class CowDisk extends UmlabResource {
   declare readonly backing: pulumi.Output<string>;
   /** Bytes allocated on the host when the disk was created. */
   declare readonly allocatedBytes: pulumi.Output<number>;
+  /** The default memory of a guest booting from it: its Image's, when `backing` is `image.path`. */
+  readonly guestMemory?: pulumi.Output<string>;
 
   constructor(name: string, args: CowDiskArgs, opts?: pulumi.CustomResourceOptions) {
     const inputs = {
@@ -40,5 +43,6 @@ export class CowDisk extends UmlabResource {
       "umlab",
       "CowDisk",
     );
+    this.guestMemory = imageOf(args.backing)?.guestMemory;
   }
 }

@@ -48,7 +48,11 @@ export interface GuestArgs {
   disks: DiskArgs[];
   /** ethN is nics[N]. Adding, removing or moving NICs happens in the running guest. */
   nics?: NicArgs[];
-  /** Guest memory (`mem=`), default "64M" (32M panics this kernel). Changing it reboots (replace). */
+  /**
+   * Guest memory (`mem=`). Default: the root disk's image's `guestMemory` ("64M" for busybox,
+   * "128M" for Debian: 64M starves FRR), else "64M" (32M panics this kernel). Changing it
+   * reboots (replace).
+   */
   memory?: string;
   /** Guest kernel, default /usr/bin/linux.uml. */
   kernel?: string;
@@ -103,7 +107,9 @@ export class Guest extends UmlabResource {
       labDir: args.lab.dir,
       name: guestName,
       kernel: args.kernel ?? "/usr/bin/linux.uml",
-      memory: args.memory ?? "64M",
+      // Default: what the root disk's image needs (64M busybox, 128M Debian), else 64M.
+      memory:
+        args.memory ?? (args.disks[0] instanceof CowDisk ? args.disks[0].guestMemory : undefined) ?? "64M",
       disks: args.disks.map((d) =>
         d instanceof CowDisk ? { path: d.path, backing: d.backing } : { path: d.path, backing: d.backing },
       ),

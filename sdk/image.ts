@@ -38,6 +38,8 @@ export class Image extends UmlabResource {
   declare readonly kernelVersion: pulumi.Output<string>;
   /** The cache key: sha256 over every input that decides the bytes. */
   declare readonly key: pulumi.Output<string>;
+  /** The memory a guest on this image gets by default: "64M" for busybox, "128M" otherwise. */
+  declare readonly guestMemory: pulumi.Output<string>;
 
   constructor(name: string, args: ImageArgs = {}, opts?: pulumi.CustomResourceOptions) {
     // Early, friendly errors for the values already known; `check` validates again with all of them.
@@ -54,12 +56,22 @@ export class Image extends UmlabResource {
         sha256: undefined,
         kernelVersion: undefined,
         key: undefined,
+        guestMemory: undefined,
       },
       opts,
       "umlab",
       "Image",
     );
+    images.set(this.path, this);
   }
+}
+
+/** Each Image by its `path` output, so a CowDisk given `backing: image.path` knows its image. */
+const images = new WeakMap<object, Image>();
+
+/** The Image whose `path` output this is (a CowDisk's backing), if it is one. */
+export function imageOf(backing: unknown): Image | undefined {
+  return backing !== null && typeof backing === "object" ? images.get(backing) : undefined;
 }
 
 /** The plain (already known) values of the args; Outputs and promises are left to `check`. */

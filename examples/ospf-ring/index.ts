@@ -47,7 +47,7 @@ const routers = nodes.map((n) => {
   const root = new umlab.CowDisk(`${name}-root`, { lab, backing: image.path, backingVersion: image.sha256 });
   return new umlab.Guest(name, {
     lab,
-    memory: "128M",
+    // No memory: a Debian image's default (128M) runs FRR without the OOM killer.
     disks: [root],
     nics: [
       { switch: switches[n - 1], addresses: [nicAddresses(n)[0]], linkDown: down.has(`${name}:eth0`) },

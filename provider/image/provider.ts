@@ -18,7 +18,7 @@ import {
   pickImageArgs,
   type ImageArgsInput,
 } from "../core/schemas/image";
-import { diffImageInputs, type ImageOutputs } from "./plan";
+import { diffImageInputs, defaultGuestMemory, type ImageOutputs } from "./plan";
 import { planImage, resolveSpec, validateImageArgs } from "./host";
 import { buildImage } from "./build";
 
@@ -39,7 +39,7 @@ function providerLog(message: string): void {
   else console.log(`umlab image: ${message}`);
 }
 
-type ImageState = ImageArgsInput & ImageOutputs;
+type ImageState = ImageArgsInput & ImageOutputs & { guestMemory: string };
 
 const skeleton = defineProvider<ImageArgsInput, ImageState>({
   schema: imageArgsSchema,
@@ -48,14 +48,18 @@ const skeleton = defineProvider<ImageArgsInput, ImageState>({
   async create(inputs) {
     const spec = resolveSpec(inputs);
     const out = await buildImage(spec, providerLog);
-    return { id: out.key, outs: { ...pickImageArgs(inputs), ...out } };
+    return {
+      id: out.key,
+      outs: { ...pickImageArgs(inputs), ...out, guestMemory: defaultGuestMemory(spec) },
+    };
   },
 
   read(props) {
     // Refresh: a pruned image is gone (the next `up` rebuilds it).
     if (!props?.path || !fs.existsSync(props.path)) return undefined;
     const st = fs.statSync(props.path);
-    return { ...props, sizeBytes: st.size, allocatedBytes: st.blocks * 512 };
+    const guestMemory = props.guestMemory ?? defaultGuestMemory(resolveSpec(props)); // older states
+    return { ...props, sizeBytes: st.size, allocatedBytes: st.blocks * 512, guestMemory };
   },
 
   // The cache is shared between stacks (same inputs, same file): deleting the resource

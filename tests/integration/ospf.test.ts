@@ -30,6 +30,7 @@ describe("ospf-ring: the seed's OSPF case study", () => {
   let sandbox: LabSandbox | undefined;
   let t: TestStack;
   let nodes: NodeInfo[];
+  let upDoneAt = 0;
 
   beforeAll(async () => {
     sandbox = labSandbox("ospf", "uos");
@@ -53,6 +54,7 @@ describe("ospf-ring: the seed's OSPF case study", () => {
     // 4 adjacency checks, 12 pings, node01's route to node03 via node04.
     expect((up.outputs.checks.value as string).split("\n")).toHaveLength(17);
     nodes = up.outputs.nodeInfo.value as NodeInfo[];
+    upDoneAt = Date.now();
     // Seen from the guests directly too.
     for (const n of [1, 2, 3, 4]) {
       const r = await exec(
@@ -70,6 +72,27 @@ describe("ospf-ring: the seed's OSPF case study", () => {
     expect(rr).toContain(VIA_NODE04);
     expect(rr).not.toContain(VIA_NODE02);
   });
+
+  test("at the Debian image's default memory every router runs FRR for 60 s with no OOM kill", async () => {
+    await sleep(Math.max(0, upDoneAt + 60_000 - Date.now()));
+    for (const n of [1, 2, 3, 4]) {
+      const mem = await exec(node(n), ["sh", "-c", "grep MemTotal /proc/meminfo"]);
+      // mem=128M less the kernel's own: well above what 64M would give.
+      expect(Number(/(\d+) kB/.exec(mem.stdout)?.[1])).toBeGreaterThan(100_000);
+      const log = await exec(node(n), [
+        "sh",
+        "-c",
+        "dmesg | grep -i -E 'out of memory|oom-kill|invoked oom' || true",
+      ]);
+      expect(`${node(n).name}: ${log.stdout}`).toBe(`${node(n).name}: `);
+      const daemons = await exec(node(n), [
+        "sh",
+        "-c",
+        "for d in zebra ospfd bfdd; do pgrep -x $d >/dev/null || echo $d; done",
+      ]);
+      expect(`${node(n).name}: ${daemons.stdout}`).toBe(`${node(n).name}: `);
+    }
+  }, 300_000);
 
   test("taking node04's interface toward node03 down in the program is an in-place update that reroutes via node02", async () => {
     const ping = await startPing(node(1), "192.168.100.3");

@@ -306,3 +306,11 @@ describe("planner properties", () => {
     );
   });
 });
+
+describe("a guest's default memory by image", () => {
+  const { defaultGuestMemory } = require("../../../provider/image/plan");
+  test("busybox runs in 64M; Debian and your own trees get 128M (64M starves FRR)", () => {
+    expect(defaultGuestMemory({ kind: "busybox" })).toBe("64M");
+    for (const kind of ["debian", "dir", "tarball"]) expect(defaultGuestMemory({ kind })).toBe("128M");
+  });
+});
