@@ -10,6 +10,7 @@ import * as path from "path";
 import { labRuntimeProvider } from "../../provider/lab/runtime";
 import * as naming from "../../provider/core/naming";
 import { REPO, testStack, TestStack } from "../helpers/stack";
+import { findGuest } from "../../cli/labs";
 
 const NOBODY = 65534;
 const me = process.getuid!();
@@ -129,6 +130,18 @@ describe("another user cannot take over a lab's directories", () => {
     await expect(del(victimRoot)).rejects.toThrow("is a symbolic link");
     expect(snapshot(target)).toEqual(before);
     fs.rmSync(target, { recursive: true, force: true });
+  });
+
+  test("the CLI refuses to send a guest requests through another user's lab dir", () => {
+    fs.mkdirSync(victimRoot, { mode: 0o700 });
+    const dir = naming.labDir(victimRoot, labId);
+    fs.mkdirSync(naming.guestPaths(dir, "r1").dir, { recursive: true });
+    fs.chownSync(dir, NOBODY, NOBODY);
+    const msg = `the lab directory ${dir} is owned by uid ${NOBODY} (nobody)`;
+    expect(() => findGuest("r1", undefined, victimRoot)).toThrow(msg);
+    expect(() => findGuest("r1", labId, victimRoot)).toThrow(msg);
+    fs.chownSync(dir, me, me);
+    expect(findGuest("r1", undefined, victimRoot)).toBe(dir);
   });
 
   test("a group- or other-writable root is refused, even the user's own and sticky", async () => {
