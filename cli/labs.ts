@@ -7,6 +7,17 @@ import { labGuests } from "../provider/exec/agent";
 import * as naming from "../provider/core/naming";
 import { UsageError } from "./args";
 import { stackLabs, StackLab } from "./state";
+import { assertOwnedDir } from "../provider/lab/owned";
+
+/** A lab dir the CLI writes requests into must be this user's own (provider/lab/owned.ts). */
+export function ownLab(dir: string): string {
+  try {
+    assertOwnedDir(dir, "the lab directory");
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  return dir;
+}
 
 /** Lab directories under the runtime root (each holds `g/`). */
 export function listLabs(root: string): string[] {
@@ -31,7 +42,7 @@ export function resolveLab(lab: string, root: string): string {
         (labs.length ? ` (labs under ${root}: ${labs.join(", ")})` : ` (no labs under ${root})`),
     );
   }
-  return dir;
+  return ownLab(dir);
 }
 
 /** Find the lab of guest `guest`: the given lab, else the one lab under the root that has it. */
@@ -43,10 +54,10 @@ export function findGuest(
 ): string {
   if (lab !== undefined) return resolveLab(lab, root);
   const inStack = fromState.filter((l) => fs.existsSync(naming.guestPaths(l.dir, guest).dir));
-  if (inStack.length === 1) return inStack[0].dir;
+  if (inStack.length === 1) return ownLab(inStack[0].dir);
   const labs = listLabs(root);
   const having = labs.filter((d) => fs.existsSync(naming.guestPaths(d, guest).dir));
-  if (having.length === 1) return having[0];
+  if (having.length === 1) return ownLab(having[0]);
   if (having.length === 0) {
     const all = labs.flatMap((d) => labGuests(d).map((g) => `${g} (${path.basename(d)})`));
     throw new UsageError(

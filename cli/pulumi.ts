@@ -13,6 +13,15 @@ export async function cmdSetup(): Promise<number> {
   return 0;
 }
 
+/** The local state folder: made 0700, or made 0700 when it exists (an older one was 0755). */
+export function privateStateDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = fs.lstatSync(dir);
+  if (!st.isDirectory())
+    throw new UsageError(`the Pulumi state folder ${dir} is not a directory: move it away and run again`);
+  if ((st.mode & 0o077) !== 0) fs.chmodSync(dir, 0o700);
+}
+
 export async function cmdPulumi(args: string[]): Promise<number> {
   const project = projectDir(process.cwd());
   if (!project)
@@ -20,8 +29,10 @@ export async function cmdPulumi(args: string[]): Promise<number> {
   const bin = await toolchainBin(false);
   const env = labEnv(bin, project, process.env);
   const backend = env.PULUMI_BACKEND_URL ?? "";
-  if (backend.startsWith("file://"))
-    fs.mkdirSync(backend.slice("file://".length), { recursive: true, mode: 0o700 });
+  // State files (and whatever the lab writes) readable by this user only: Pulumi's file backend
+  // writes with the process umask, which the children inherit.
+  process.umask(0o077);
+  if (backend.startsWith("file://")) privateStateDir(backend.slice("file://".length));
   const pulumi = path.join(bin, "pulumi");
   const selected = await run(pulumi, ["stack", "--show-name", "--non-interactive"], {
     cwd: project,

@@ -1,6 +1,6 @@
 // The Pulumi CLI umlab builds (scripts/toolchain.sh) and the environment it runs with in a
 // lab folder: state in <project>/.pulumi-state (never a cloud login), the toolchain's own
-// plugin home, the documented dev passphrase unless one is set. Used by `umlab pulumi` and by
+// plugin home, the documented dev passphrase unless one is set (an empty one is refused). Used by `umlab pulumi` and by
 // the lab lookup from stack state.
 import * as fs from "fs";
 import * as path from "path";
@@ -36,6 +36,25 @@ export async function toolchainBin(build: boolean): Promise<string> {
   return bin;
 }
 
+/** The dev passphrase of local stacks (documented; for local development stacks only). */
+export const DEV_PASSPHRASE = "umlab-dev";
+
+/**
+ * The passphrase settings: the user's PULUMI_CONFIG_PASSPHRASE, else none when they name a
+ * PULUMI_CONFIG_PASSPHRASE_FILE, else the dev one. An explicitly empty passphrase is refused:
+ * Pulumi takes "" as a real passphrase and would protect the stack's secrets with nothing.
+ */
+export function passphraseEnv(env: NodeJS.ProcessEnv): { PULUMI_CONFIG_PASSPHRASE?: string } {
+  const p = env.PULUMI_CONFIG_PASSPHRASE;
+  if (p === "")
+    throw new UsageError(
+      "PULUMI_CONFIG_PASSPHRASE is set but empty: Pulumi would protect the stack's secrets with no passphrase. " +
+        `Unset it (to use the dev passphrase ${DEV_PASSPHRASE}) or set a real one.`,
+    );
+  if (p !== undefined) return { PULUMI_CONFIG_PASSPHRASE: p };
+  return env.PULUMI_CONFIG_PASSPHRASE_FILE ? {} : { PULUMI_CONFIG_PASSPHRASE: DEV_PASSPHRASE };
+}
+
 /** The environment `pulumi` runs with in a lab folder (what scripts/env.sh sets in this repo). */
 export function labEnv(bin: string, project: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return {
@@ -43,7 +62,7 @@ export function labEnv(bin: string, project: string, env: NodeJS.ProcessEnv): No
     PATH: `${bin}:${env.PATH ?? ""}`,
     PULUMI_HOME: env.UMLAB_PULUMI_HOME || path.join(path.dirname(bin), "home"),
     PULUMI_BACKEND_URL: env.PULUMI_BACKEND_URL || `file://${path.join(project, ".pulumi-state")}`,
-    PULUMI_CONFIG_PASSPHRASE: env.PULUMI_CONFIG_PASSPHRASE ?? "umlab-dev",
+    ...passphraseEnv(env),
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
   };

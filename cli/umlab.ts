@@ -8,7 +8,7 @@
 //
 // Dispatch only: one file per command (exec.ts, console.ts, ls.ts, new.ts, pulumi.ts), the lab lookup in
 // labs.ts (stack state first, see state.ts), argument parsing in args.ts.
-import * as naming from "../provider/core/naming";
+import { defaultRuntimeRoot } from "../provider/lab/owned";
 import { ExecError } from "../provider/exec/agent";
 import { parseArgs, UsageError, CliArgs } from "./args";
 import { cmdExec } from "./exec";
@@ -36,12 +36,12 @@ export const USAGE = `usage:
   umlab pulumi <args...>
       run pulumi in a lab folder: local state in .pulumi-state/, a stack selected ("dev")
 Run in a lab's project folder, the lab is the one in the state of <stack> (default: the
-selected stack; also $UMLAB_STACK). <lab> is a lab directory or a lab id under
-\${UMLAB_RUNTIME:-/var/tmp/umlab}; without either, the one lab there that has a guest of
-that name (also $UMLAB_LAB).`;
+selected stack; also $UMLAB_STACK). <lab> is a lab directory or a lab id under the runtime
+root (\$UMLAB_RUNTIME, default \$XDG_RUNTIME_DIR/umlab, else /var/tmp/umlab-<uid>); without
+either, the one lab there that has a guest of that name (also $UMLAB_LAB).`;
 
 export async function main(args: string[]): Promise<number> {
-  const root = naming.runtimeRoot(process.env);
+  const root = defaultRuntimeRoot(process.env);
   let a: CliArgs;
   try {
     // Commands with arguments of their own.

@@ -28,14 +28,17 @@ if [ ${#missing[@]} -gt 0 ]; then
 Fix: sudo apt-get update && sudo apt-get install -y ${missing[*]}   (then run npm run setup again)"
   fi
   export DEBIAN_FRONTEND=noninteractive
-  if ! apt-get update -qq >/tmp/umlab-apt.log 2>&1; then
-    tail -n 10 /tmp/umlab-apt.log >&2
-    die "apt-get update failed (see above): the Debian mirror must be reachable."
+  # A fresh private log (mktemp: never a fixed name in /tmp that another user could plant).
+  APT_LOG="$(mktemp -t umlab-apt.XXXXXX)"
+  if ! apt-get update -qq >"$APT_LOG" 2>&1; then
+    tail -n 10 "$APT_LOG" >&2
+    die "apt-get update failed (see above; full log $APT_LOG): the Debian mirror must be reachable."
   fi
-  if ! apt-get install -y -qq "${missing[@]}" >>/tmp/umlab-apt.log 2>&1; then
-    tail -n 15 /tmp/umlab-apt.log >&2
-    die "could not install Debian packages: ${missing[*]} (see the apt-get lines above)."
+  if ! apt-get install -y -qq "${missing[@]}" >>"$APT_LOG" 2>&1; then
+    tail -n 15 "$APT_LOG" >&2
+    die "could not install Debian packages: ${missing[*]} (see the apt-get lines above; full log $APT_LOG)."
   fi
+  rm -f "$APT_LOG"
 fi
 
 [ "${1:-}" = packages ] && exit 0
@@ -53,8 +56,11 @@ fi
 bash "$ROOT/scripts/toolchain.sh" ensure >/dev/null
 
 # 4. Compile the TypeScript (the CLI, the benchmarks and the serialization check run from dist/).
-if ! npx tsc -p tsconfig.json >/tmp/umlab-tsc.log 2>&1; then
-  cat /tmp/umlab-tsc.log >&2
+TSC_LOG="$(mktemp -t umlab-tsc.XXXXXX)"
+if ! npx tsc -p tsconfig.json >"$TSC_LOG" 2>&1; then
+  cat "$TSC_LOG" >&2
+  rm -f "$TSC_LOG"
   die "the TypeScript build failed (see above)."
 fi
+rm -f "$TSC_LOG"
 say "ready in $(($(date +%s) - T0)) s"

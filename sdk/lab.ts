@@ -3,9 +3,14 @@ import { UmlabResource } from "./resource";
 import * as naming from "../provider/core/naming";
 import { labRuntimeSchema } from "../provider/core/schemas";
 import { preflight } from "./validate";
+import { defaultRuntimeRoot } from "../provider/lab/owned";
 
 export interface LabArgs {
-  /** Where lab runtime directories live (default `$UMLAB_RUNTIME`, else /var/tmp/umlab). Keep it short. */
+  /**
+   * Where lab runtime directories live: default `$UMLAB_RUNTIME`, else `$XDG_RUNTIME_DIR/umlab`
+   * (when it is yours and short), else `/var/tmp/umlab-<uid>`. Keep it short; it must be a
+   * directory of your own, not writable by others (the lab refuses anything else).
+   */
   runtimeRoot?: string;
 }
 
@@ -35,7 +40,7 @@ export class Lab extends pulumi.ComponentResource {
   constructor(name: string, args: LabArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super("umlab:index:Lab", name, {}, opts);
     this.labId = naming.labId(pulumi.getProject(), pulumi.getStack());
-    const root = args.runtimeRoot ?? naming.runtimeRoot(process.env);
+    const root = args.runtimeRoot ?? defaultRuntimeRoot(process.env);
     this.runtime = new LabRuntime(`${name}-runtime`, { root, labId: this.labId }, { parent: this });
     this.dir = this.runtime.dir;
     this.registerOutputs({ labId: this.labId, dir: this.dir });

@@ -9,12 +9,43 @@ import * as path from "path";
 /** Unix socket paths (sun_path) hold at most 107 bytes plus the terminating NUL. */
 export const MAX_SOCKET_PATH = 107;
 
-export const DEFAULT_RUNTIME_ROOT = "/var/tmp/umlab";
+/** The longest resource name the schemas allow (fields.ts NAME_RE) and the longest lab id. */
+export const MAX_NAME = 23;
+export const MAX_LAB_ID = 24;
 
-/** The runtime root: `$UMLAB_RUNTIME`, else /var/tmp/umlab. */
-export function runtimeRoot(env: Record<string, string | undefined> = {}): string {
+/** The per-user fallback root: `/var/tmp/umlab-<uid>` (never shared between users). */
+export function fallbackRuntimeRoot(uid: number): string {
+  return `/var/tmp/umlab-${uid}`;
+}
+
+/**
+ * The longest runtime root (in bytes) that keeps every socket of a max-length lab id and name
+ * within sun_path: a longer `$XDG_RUNTIME_DIR/umlab` is not used as the default.
+ */
+export function maxRootBytes(): number {
+  const tail = longestSocketPath(labDir("", "x".repeat(MAX_LAB_ID)), "a".repeat(MAX_NAME));
+  return MAX_SOCKET_PATH - Buffer.byteLength(tail);
+}
+
+/**
+ * The runtime root: `$UMLAB_RUNTIME` (trailing slashes dropped), else `$XDG_RUNTIME_DIR/umlab`
+ * when XDG_RUNTIME_DIR is set, usable (`xdgUsable`: the caller's check that it is a directory
+ * of this user, see provider/lab/owned.ts) and short enough, else `/var/tmp/umlab-<uid>`.
+ * Always per user unless UMLAB_RUNTIME says otherwise. Pure: the caller brings the facts.
+ */
+export function runtimeRoot(
+  env: Record<string, string | undefined>,
+  uid: number,
+  xdgUsable: (dir: string) => boolean = () => false,
+): string {
   const r = env.UMLAB_RUNTIME;
-  return r && r.trim() !== "" ? r.replace(/\/+$/, "") : DEFAULT_RUNTIME_ROOT;
+  if (r && r.trim() !== "") return r.replace(/\/+$/, "") || "/";
+  const xdg = (env.XDG_RUNTIME_DIR ?? "").replace(/\/+$/, "");
+  if (xdg.startsWith("/")) {
+    const root = `${xdg}/umlab`;
+    if (Buffer.byteLength(root) <= maxRootBytes() && xdgUsable(xdg)) return root;
+  }
+  return fallbackRuntimeRoot(uid);
 }
 
 function shortHash(text: string, hexChars: number): string {

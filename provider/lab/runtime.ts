@@ -7,6 +7,7 @@ import * as naming from "../core/naming";
 import { labRuntimeSchema, labRuntimePolicy, LabRuntimeInputs } from "../core/schemas";
 import { planFromPolicy, diffResult } from "../core/diff";
 import { defineProvider } from "../core/define";
+import { ensureOwnedDir, assertOwnedDir, dirFacts } from "./owned";
 
 export interface LabRuntimeOutputs extends LabRuntimeInputs {
   dir: string;
@@ -17,9 +18,16 @@ export function planLabRuntime(olds: LabRuntimeInputs, news: LabRuntimeInputs): 
   return diffResult(planFromPolicy(labRuntimePolicy, olds, news));
 }
 
-function makeDirs(dir: string): void {
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  fs.chmodSync(dir, 0o700);
+/**
+ * The root and the lab dir are made (0700) or found, and used only when each is this user's own
+ * real directory, not group/other-writable (owned.ts): another local user who made either first,
+ * or planted a link there, gets a refusal naming the path and its owner, and nothing of theirs
+ * is written.
+ */
+function makeDirs(root: string, dir: string): void {
+  ensureOwnedDir(root, "the runtime root", true);
+  ensureOwnedDir(dir, "the lab directory");
+  fs.chmodSync(dir, 0o700); // checked above: ours and not a link
   const p = naming.labPaths(dir);
   for (const d of [p.umlDir, p.guestsDir, p.switchesDir, p.disksDir])
     fs.mkdirSync(d, { recursive: true, mode: 0o700 });
@@ -31,8 +39,7 @@ export const labRuntimeProvider = defineProvider<LabRuntimeInputs, LabRuntimeOut
 
   async create(i) {
     const dir = naming.labDir(i.root, i.labId);
-    fs.mkdirSync(i.root, { recursive: true, mode: 0o755 });
-    makeDirs(dir);
+    makeDirs(i.root, dir);
     return { id: dir, outs: { ...i, dir } };
   },
 
@@ -42,13 +49,14 @@ export const labRuntimeProvider = defineProvider<LabRuntimeInputs, LabRuntimeOut
   },
 
   async delete(o) {
-    // Only ever remove a directory this resource made: <root>/<labId>.
+    // Only ever remove a directory this resource made: <root>/<labId>, and only while the root
+    // and it are still this user's own (never another user's directory or a link's target).
+    // The root stays: it is per user, or one the user named (UMLAB_RUNTIME), maybe shared.
     if (!o.dir || o.dir !== naming.labDir(o.root, o.labId)) return;
+    if (dirFacts(o.root) === undefined) return;
+    assertOwnedDir(o.root, "the runtime root");
+    if (dirFacts(o.dir) === undefined) return;
+    assertOwnedDir(o.dir, "the lab directory");
     fs.rmSync(o.dir, { recursive: true, force: true });
-    try {
-      fs.rmdirSync(o.root); // the shared root, when this was its last lab
-    } catch {
-      // not empty or already gone
-    }
   },
 });

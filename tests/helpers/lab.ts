@@ -65,6 +65,8 @@ export function ensureBuilt(): void {
     ...fs.readdirSync(path.join(REPO, "cli")).map((f) => `cli/${f}`),
     "provider/exec/agent.ts",
     "provider/core/naming.ts",
+    "provider/core/ownership.ts",
+    "provider/lab/owned.ts",
     "provider/host/process.ts",
   ];
   const stale =

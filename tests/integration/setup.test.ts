@@ -68,3 +68,104 @@ describe("Debian packages", () => {
     expect(r.stderr).not.toContain("bash umlab"); // installed packages are not listed as missing
   });
 });
+
+describe("local state and setup files are private", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "umlab-priv-"));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  /** Every path under `dir` whose mode lets group or others in. */
+  const open = (root: string): string[] => {
+    const bad: string[] = [];
+    const walk = (p: string) => {
+      const st = fs.lstatSync(p);
+      if ((st.mode & 0o077) !== 0) bad.push(`${path.relative(root, p)} ${(st.mode & 0o777).toString(8)}`);
+      if (st.isDirectory()) for (const e of fs.readdirSync(p)) walk(path.join(p, e));
+    };
+    walk(root);
+    return bad;
+  };
+  /** The user's environment without this repo's Pulumi settings (the test runner sets them). */
+  const userEnv = (extra: Record<string, string> = {}) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+    for (const k of ["PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE"])
+      if (!(k in extra)) delete env[k];
+    return env;
+  };
+
+  test("umlab pulumi, under a umask of 022, makes .pulumi-state 0700 (an old 0755 one too) and its files 0600", () => {
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: privlab\nruntime: nodejs\n");
+    fs.mkdirSync(path.join(dir, ".pulumi-state"), { mode: 0o755 });
+    fs.chmodSync(path.join(dir, ".pulumi-state"), 0o755);
+    const r = child_process.spawnSync(
+      "sh",
+      ["-c", 'umask 022; exec node "$0" pulumi stack ls', path.join(REPO, "dist/cli/umlab.js")],
+      { cwd: dir, env: userEnv({ UMLAB_STACK: "privtest" }), encoding: "utf8" },
+    );
+    expect(r.stderr).toContain('using stack "privtest"');
+    expect(r.status).toBe(0);
+    const state = path.join(dir, ".pulumi-state");
+    const files = child_process.execFileSync("find", [state, "-type", "f"], { encoding: "utf8" });
+    expect(files).toMatch(/stacks\/privlab\/privtest\.json/);
+    expect(fs.statSync(state).mode & 0o777).toBe(0o700);
+    expect(open(state)).toEqual([]);
+  });
+
+  test("umlab pulumi refuses an explicitly empty passphrase, before touching any state", () => {
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: privlab\nruntime: nodejs\n");
+    const r = child_process.spawnSync(
+      "node",
+      [path.join(REPO, "dist/cli/umlab.js"), "pulumi", "stack", "ls"],
+      {
+        cwd: dir,
+        env: userEnv({ PULUMI_CONFIG_PASSPHRASE: "" }),
+        encoding: "utf8",
+      },
+    );
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("PULUMI_CONFIG_PASSPHRASE is set but empty");
+    expect(fs.existsSync(path.join(dir, ".pulumi-state"))).toBe(false);
+  });
+
+  test("scripts/with-env.sh sets umask 077, keeps .pulumi-state 0700 and refuses an empty passphrase", () => {
+    const sh = (script: string, extra: Record<string, string> = {}) =>
+      child_process.spawnSync(
+        "sh",
+        ["-c", `umask 022; exec bash "$0" bash -c '${script}'`, path.join(REPO, "scripts/with-env.sh")],
+        {
+          env: userEnv({ PULUMI_BACKEND_URL: `file://${dir}`, ...extra }),
+          encoding: "utf8",
+        },
+      );
+    const ok = sh('umask; stat -c %a .pulumi-state; echo "$PULUMI_CONFIG_PASSPHRASE"');
+    expect(ok.status).toBe(0);
+    expect(ok.stdout.split("\n").slice(0, 3)).toEqual(["0077", "700", "umlab-dev"]);
+    const empty = sh("echo ran", { PULUMI_CONFIG_PASSPHRASE: "" });
+    expect(empty.status).toBe(1);
+    expect(empty.stdout).not.toContain("ran");
+    expect(empty.stderr).toContain("PULUMI_CONFIG_PASSPHRASE is set but empty");
+    const file = sh('echo "[${PULUMI_CONFIG_PASSPHRASE-unset}]"', { PULUMI_CONFIG_PASSPHRASE_FILE: "/x/pp" });
+    expect(file.stdout.trim()).toBe("[unset]");
+  });
+
+  test("setup writes its apt log to a fresh private temp file, never a fixed name in /tmp", () => {
+    const fixed = "/tmp/umlab-apt.log";
+    const existed = fs.existsSync(fixed);
+    const r = child_process.spawnSync("bash", [path.join(REPO, "scripts/setup.sh"), "packages"], {
+      env: { ...process.env, TMPDIR: dir, UMLAB_DEBIAN_PACKAGES: "bash umlab-no-such-package" },
+      encoding: "utf8",
+    });
+    expect(r.status).toBe(1);
+    const logs = fs.readdirSync(dir);
+    if (process.getuid!() === 0) {
+      // root runs apt-get: one log, made by mktemp (0600), named in the error
+      expect(logs).toHaveLength(1);
+      expect(logs[0]).toMatch(/^umlab-apt\.[A-Za-z0-9]{6}$/);
+      expect(fs.statSync(path.join(dir, logs[0])).mode & 0o777).toBe(0o600);
+      expect(r.stderr).toContain(path.join(dir, logs[0]));
+    }
+    if (!existed) expect(fs.existsSync(fixed)).toBe(false);
+  });
+});

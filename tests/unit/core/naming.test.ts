@@ -19,19 +19,51 @@ describe("lab naming", () => {
     expect(naming.labId("___", "@@")).toMatch(/^x-x-[0-9a-f]{6}$/);
   });
 
-  test("the runtime root is $UMLAB_RUNTIME without trailing slashes, else /var/tmp/umlab", () => {
-    expect(naming.runtimeRoot({})).toBe("/var/tmp/umlab");
-    expect(naming.runtimeRoot({ UMLAB_RUNTIME: "" })).toBe("/var/tmp/umlab");
-    expect(naming.runtimeRoot({ UMLAB_RUNTIME: "/run/u//" })).toBe("/run/u");
+  test("the runtime root is $UMLAB_RUNTIME without trailing slashes, else per user", () => {
+    expect(naming.runtimeRoot({}, 1000)).toBe("/var/tmp/umlab-1000");
+    expect(naming.runtimeRoot({ UMLAB_RUNTIME: "" }, 0)).toBe("/var/tmp/umlab-0");
+    expect(naming.runtimeRoot({ UMLAB_RUNTIME: "/run/u//" }, 0)).toBe("/run/u");
+    expect(
+      naming.runtimeRoot({ UMLAB_RUNTIME: "/run/u", XDG_RUNTIME_DIR: "/run/user/7" }, 7, () => true),
+    ).toBe("/run/u");
   });
 
-  test("the default paths leave room in a unix socket path (108 bytes)", () => {
-    const dir = naming.labDir(
-      naming.DEFAULT_RUNTIME_ROOT,
-      naming.labId("a-rather-long-project-name", "a-long-stack"),
+  test("$XDG_RUNTIME_DIR/umlab is the default only when it is usable, absolute and short enough", () => {
+    const seen: string[] = [];
+    const usable = (d: string) => (seen.push(d), true);
+    expect(naming.runtimeRoot({ XDG_RUNTIME_DIR: "/run/user/1000/" }, 1000, usable)).toBe(
+      "/run/user/1000/umlab",
     );
-    const longest = naming.longestSocketPath(dir, "a".repeat(23));
-    expect(Buffer.byteLength(longest)).toBeLessThanOrEqual(naming.MAX_SOCKET_PATH);
+    expect(seen).toEqual(["/run/user/1000"]);
+    expect(naming.runtimeRoot({ XDG_RUNTIME_DIR: "/run/user/1000" }, 1000, () => false)).toBe(
+      "/var/tmp/umlab-1000",
+    );
+    expect(naming.runtimeRoot({ XDG_RUNTIME_DIR: "/run/user/1000" }, 1000)).toBe("/var/tmp/umlab-1000");
+    expect(naming.runtimeRoot({ XDG_RUNTIME_DIR: "run/user" }, 5, () => true)).toBe("/var/tmp/umlab-5");
+    const long = "/" + "d".repeat(naming.maxRootBytes());
+    expect(naming.runtimeRoot({ XDG_RUNTIME_DIR: long }, 5, () => true)).toBe("/var/tmp/umlab-5");
+    const fits = "/" + "d".repeat(naming.maxRootBytes() - "/umlab".length - 1);
+    expect(naming.runtimeRoot({ XDG_RUNTIME_DIR: fits }, 5, () => true)).toBe(`${fits}/umlab`);
+  });
+
+  test("every default root keeps the worst-case sockets (longest id, longest name) in 108 bytes", () => {
+    const id = naming.labId("a-rather-long-project-name", "a-long-stack");
+    expect(id.length).toBe(naming.MAX_LAB_ID);
+    const roots = [
+      naming.fallbackRuntimeRoot(4294967294), // the largest uid
+      naming.runtimeRoot({ XDG_RUNTIME_DIR: "/run/user/4294967294" }, 4294967294, () => true),
+      naming.runtimeRoot({ XDG_RUNTIME_DIR: "/" + "d".repeat(200) }, 1, () => true),
+      "/" + "r".repeat(naming.maxRootBytes() - 1),
+    ];
+    for (const root of roots) {
+      expect(Buffer.byteLength(root)).toBeLessThanOrEqual(naming.maxRootBytes());
+      const longest = naming.longestSocketPath(naming.labDir(root, id), "a".repeat(naming.MAX_NAME));
+      expect(Buffer.byteLength(longest)).toBeLessThanOrEqual(naming.MAX_SOCKET_PATH);
+    }
+    // One byte more and the worst case no longer fits: the bound is tight, not a guess.
+    const over = "/" + "r".repeat(naming.maxRootBytes());
+    const longest = naming.longestSocketPath(naming.labDir(over, id), "a".repeat(naming.MAX_NAME));
+    expect(Buffer.byteLength(longest)).toBe(naming.MAX_SOCKET_PATH + 1);
   });
 
   test("guest paths follow the guest contract and keep the mconsole inside the lab dir", () => {
