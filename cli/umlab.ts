@@ -37,7 +37,7 @@ export const USAGE = `usage:
       run pulumi in a lab folder: local state in .pulumi-state/, a stack selected ("dev")
 Run in a lab's project folder, the lab is the one in the state of <stack> (default: the
 selected stack; also $UMLAB_STACK). <lab> is a lab directory or a lab id under the runtime
-root (\$UMLAB_RUNTIME, default \$XDG_RUNTIME_DIR/umlab, else /var/tmp/umlab-<uid>); without
+root (\$UMLAB_RUNTIME, default /var/tmp/umlab-<uid>); without
 either, the one lab there that has a guest of that name (also $UMLAB_LAB).`;
 
 export async function main(args: string[]): Promise<number> {

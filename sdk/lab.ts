@@ -7,8 +7,8 @@ import { defaultRuntimeRoot } from "../provider/lab/owned";
 
 export interface LabArgs {
   /**
-   * Where lab runtime directories live: default `$UMLAB_RUNTIME`, else `$XDG_RUNTIME_DIR/umlab`
-   * (when it is yours and short), else `/var/tmp/umlab-<uid>`. Keep it short; it must be a
+   * Where lab runtime directories live: default `$UMLAB_RUNTIME`, else `/var/tmp/umlab-<uid>`.
+   * Keep it short; it must be a
    * directory of your own, not writable by others (the lab refuses anything else).
    */
   runtimeRoot?: string;

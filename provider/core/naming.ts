@@ -18,33 +18,21 @@ export function fallbackRuntimeRoot(uid: number): string {
   return `/var/tmp/umlab-${uid}`;
 }
 
-/**
- * The longest runtime root (in bytes) that keeps every socket of a max-length lab id and name
- * within sun_path: a longer `$XDG_RUNTIME_DIR/umlab` is not used as the default.
- */
+/** The longest runtime root (in bytes) that keeps every socket of a max-length lab id and name within sun_path. */
 export function maxRootBytes(): number {
   const tail = longestSocketPath(labDir("", "x".repeat(MAX_LAB_ID)), "a".repeat(MAX_NAME));
   return MAX_SOCKET_PATH - Buffer.byteLength(tail);
 }
 
 /**
- * The runtime root: `$UMLAB_RUNTIME` (trailing slashes dropped), else `$XDG_RUNTIME_DIR/umlab`
- * when XDG_RUNTIME_DIR is set, usable (`xdgUsable`: the caller's check that it is a directory
- * of this user, see provider/lab/owned.ts) and short enough, else `/var/tmp/umlab-<uid>`.
- * Always per user unless UMLAB_RUNTIME says otherwise. Pure: the caller brings the facts.
+ * The runtime root: `$UMLAB_RUNTIME` (trailing slashes dropped), else `/var/tmp/umlab-<uid>`:
+ * per user, on disk, and the same in a login shell, a CI job or cron. ($XDG_RUNTIME_DIR is not
+ * used: it is RAM-backed, emptied at logout, and absent outside login sessions, so a stack's
+ * root, an input of its LabRuntime, would change with how it was run and replace the lab.)
  */
-export function runtimeRoot(
-  env: Record<string, string | undefined>,
-  uid: number,
-  xdgUsable: (dir: string) => boolean = () => false,
-): string {
+export function runtimeRoot(env: Record<string, string | undefined>, uid: number): string {
   const r = env.UMLAB_RUNTIME;
   if (r && r.trim() !== "") return r.replace(/\/+$/, "") || "/";
-  const xdg = (env.XDG_RUNTIME_DIR ?? "").replace(/\/+$/, "");
-  if (xdg.startsWith("/")) {
-    const root = `${xdg}/umlab`;
-    if (Buffer.byteLength(root) <= maxRootBytes() && xdgUsable(xdg)) return root;
-  }
   return fallbackRuntimeRoot(uid);
 }
 

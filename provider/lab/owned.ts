@@ -1,6 +1,5 @@
 // The directories a lab lives in must be this user's own: lstat them (never following a link)
-// and let core/ownership.ts judge. Also the default runtime root, which needs to know whether
-// $XDG_RUNTIME_DIR is usable.
+// and let core/ownership.ts judge. Also the default runtime root, which needs this user's uid.
 import * as fs from "fs";
 import * as naming from "../core/naming";
 import { judgeDir, DirFacts } from "../core/ownership";
@@ -69,20 +68,7 @@ export function ensureOwnedDir(path: string, what: string, parents = false): voi
   assertOwnedDir(path, what);
 }
 
-/** $XDG_RUNTIME_DIR is usable: this user's own directory, mode 0700 (the XDG spec), writable. */
-export function xdgUsable(dir: string): boolean {
-  const f = dirFacts(dir);
-  if (!f || f.isSymbolicLink || !f.isDirectory || f.uid !== currentUid() || (f.mode & 0o077) !== 0)
-    return false;
-  try {
-    fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The runtime root for this process's environment and user (naming.runtimeRoot). */
 export function defaultRuntimeRoot(env: Record<string, string | undefined> = process.env): string {
-  return naming.runtimeRoot(env, currentUid(), xdgUsable);
+  return naming.runtimeRoot(env, currentUid());
 }
