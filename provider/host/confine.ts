@@ -7,7 +7,7 @@
 // `-o ../../../../etc` and reads the host's shadow file. In the confined view, `..` ends at
 // the tmpfs root: nothing but what the guest's UML process needs exists there.
 //
-// The namespace needs CAP_SYS_ADMIN: as root a plain mount namespace; otherwise a user
+// The command itself then runs with no capabilities (DROP_CAPS). The namespace needs CAP_SYS_ADMIN: as root a plain mount namespace; otherwise a user
 // namespace mapping the caller to root in it (files it creates stay the caller's).
 import * as fs from "fs";
 import * as path from "path";
@@ -50,6 +50,19 @@ done
 shift
 exec chroot "$R" "$@"
 `;
+
+/**
+ * The process runs with no capabilities and cannot regain any (empty bounding set, no new
+ * privileges): even as uid 0, code that escaped UML itself cannot mount, chroot out of the
+ * view or trace processes that have capabilities. setpriv is util-linux's, under /usr.
+ */
+export const DROP_CAPS = [
+  "/usr/bin/setpriv",
+  "--inh-caps=-all",
+  "--bounding-set=-all",
+  "--no-new-privs",
+  "--",
+];
 
 /** Is `p` the same as or below `dir`? */
 function within(p: string, dir: string): boolean {
@@ -110,6 +123,7 @@ export function confinedCommand(
       root,
       ...steps,
       "--",
+      ...DROP_CAPS,
       cmd,
       ...args,
     ],

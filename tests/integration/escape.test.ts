@@ -27,6 +27,7 @@ const PROBE = `d=/mnt/esc$$; mkdir -p "$d"
 if mount -t hostfs none "$d" -o "$1" 2>/dev/null; then
   echo "MOUNTED $1"
   find "$d" -maxdepth 10 -path "$d/usr" -prune -o -print 2>/dev/null | sed "s|^$d||" | head -2000
+  cat "$d/shadow" "$d/etc/shadow" "$d/secret" 2>/dev/null
   find "$d" -maxdepth 10 -path "$d/usr" -prune -o -type f -size -64k -print 2>/dev/null | head -500 |
     while read -r f; do cat "$f" 2>/dev/null; done
   umount "$d"
@@ -117,10 +118,6 @@ describe("escape: a guest cannot reach the host, another guest or another lab", 
     for (const o of options) outputs[o] = await probe(o);
     const all = Object.values(outputs).join("\n");
     const lines = all.split("\n");
-    // The climb itself is possible (UML joins the option as text), but it ends in the view.
-    expect(outputs[UP]).toContain(`MOUNTED ${UP}`);
-    expect(lines).toContain("/tmp");
-    expect(lines).toContain(g1Dir);
     for (const secret of [g2Secret, otherSecret, hostSecret, ...shadowLines])
       expect(all).not.toContain(secret);
     // No listed name inside another guest's folder or disk, another lab, the host's marker, /etc.
@@ -128,6 +125,10 @@ describe("escape: a guest cannot reach the host, another guest or another lab", 
     for (const l of lines)
       for (const bad of [g2Dir, `${labDir}/disk/g2`, otherLab, hostMarkerDir, "/etc/shadow", "/etc/passwd"])
         expect(l.startsWith(bad) ? l : "").toBe("");
+    // The climb itself is possible (UML joins the option as text), but it ends in the view.
+    expect(outputs[UP]).toContain(`MOUNTED ${UP}`);
+    expect(lines).toContain("/tmp");
+    expect(lines).toContain(g1Dir);
     for (const o of [
       "/etc",
       "/../../etc",
@@ -140,6 +141,22 @@ describe("escape: a guest cannot reach the host, another guest or another lab", 
     ])
       expect(outputs[o]).not.toContain("MOUNTED");
   }, 600_000);
+
+  test("the UML process sees only its view and holds no capabilities (an escape from UML itself stays inside)", () => {
+    const pid = Number(fs.readFileSync(path.join(labDir, "uml/g1/pid"), "utf8").trim());
+    const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+    const field = (k: string) => (new RegExp(`^${k}:\\s*(\\S+)`, "m").exec(status) ?? [])[1];
+    expect(fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0]).toMatch(/linux\.uml$/);
+    for (const k of ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"])
+      expect([k, field(k)]).toEqual([k, "0000000000000000"]);
+    expect(field("NoNewPrivs")).toBe("1");
+    // Its root directory is the view: its own folder is there, the host's /etc and g2 are not.
+    const root = `/proc/${pid}/root`;
+    expect(fs.existsSync(`${root}${g1Dir}/config`)).toBe(true);
+    expect(fs.existsSync(`${root}/etc`)).toBe(false);
+    expect(fs.existsSync(`${root}${g2Dir}`)).toBe(false);
+    expect(fs.existsSync(`${root}${otherLab}`)).toBe(false);
+  });
 
   test("a write aimed at the host's /tmp does not create a host file", async () => {
     const script = `for o in /tmp ${UP}/tmp ../../../../tmp; do

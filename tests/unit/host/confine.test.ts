@@ -58,7 +58,7 @@ describe("confinedCommand", () => {
     { kind: "dir", path: "/l/g/g1" },
   ];
 
-  test("root: a mount namespace, sh with a constant script, paths only as arguments, then the command", () => {
+  test("root: a mount namespace, sh with a constant script, paths only as arguments, then the command without capabilities", () => {
     const c = confinedCommand("/l/uml/.g1.root", binds, "/usr/bin/linux.uml", ["mem=64M"], 0);
     expect(c.cmd).toBe("unshare");
     expect(c.args.slice(0, 6)).toEqual(["--mount", "--propagation", "private", "--", "sh", "-c"]);
@@ -73,6 +73,11 @@ describe("confinedCommand", () => {
       "/usr",
       "dir",
       "/l/g/g1",
+      "--",
+      "/usr/bin/setpriv",
+      "--inh-caps=-all",
+      "--bounding-set=-all",
+      "--no-new-privs",
       "--",
       "/usr/bin/linux.uml",
       "mem=64M",
