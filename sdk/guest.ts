@@ -68,11 +68,17 @@ export interface GuestArgs {
   /** A `sh` script run after the network is configured; output in `state/startup.log`. */
   startup?: string;
   /**
-   * Serial lines: serial[N] is `sslN=` (/dev/ttySN in the guest): "pts", "null", "port:N",
-   * "tty:/dev/...", or a SerialCable end (`cable.endA` / `cable.endB`).
+   * Serial lines: serial[N] is `sslN=` (/dev/ttySN in the guest): "pts", "null",
+   * "tty:/dev/..." (a host terminal under /dev/, no ".."), or a SerialCable end (`cable.endA` /
+   * `cable.endB`). "port:N" (a TCP port open on the host) and "fd:N" (umlab's own fds) are refused.
    */
   serial?: pulumi.Input<string>[];
-  /** Extra kernel command-line words. */
+  /**
+   * Extra kernel command-line words (e.g. "quiet", "softdog.soft_margin=10"). Words umlab sets
+   * itself or that reach the host (ubdN, ethN, vecN, conN, sslN, mem, root, rw, hostfs, init,
+   * initrd, umid, uml_dir, mconsole, umlab.*, xterm, tty*, iomem, ...) are refused, naming the
+   * Guest field to use instead.
+   */
   kernelArgs?: string[];
   /** How long `create` waits for `state/ready` (default 120 s). */
   readyTimeoutSeconds?: number;

@@ -4,6 +4,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as host from "../host/process";
+import { confinedCommand, systemBinds, type Bind } from "../host/confine";
 import * as naming from "../core/naming";
 import { GuestInputs, NicInputs } from "../core/schemas";
 import { netemSettings } from "./plan";
@@ -52,10 +53,52 @@ export function guestArgs(g: GuestInputs, labDir: string): string[] {
     "ssl=null",
     ...serialTransports(g.serial).map((s, k) => `ssl${k}=${s}`),
     ...nics.map((n, k) => `eth${k}=${nicTransport(n)}`),
+    // hostfs confined to the guest folder; the init mounts it with `-o /` (relative to it).
+    // `..` in a mount option still climbs on the host: guestView() is what stops it.
+    `hostfs=${p.dir}`,
     "init=/sbin/umlab-init",
-    `umlab.dir=${p.dir}`,
+    "umlab.dir=/",
     ...g.kernelArgs,
   ];
+}
+
+/** The empty host directory the guest's confined view (its tmpfs root) is mounted on. */
+export function viewRoot(labDir: string, name: string): string {
+  return `${naming.labPaths(labDir).umlDir}/.${name}.root`;
+}
+
+/**
+ * What a guest's UML process sees of the host (provider/host/confine.ts): the system files
+ * that run linux.uml, its own guest folder, umid dir and disks, the lab's switch, tap and
+ * impairment sockets, its serial devices; not the host's /etc, /tmp or home, no other lab,
+ * no other guest's folder or disk. `umidSiblings` (other guests' umid dirs now present) are
+ * hidden: UML must create its own umid dir, so the whole uml/ dir is bound.
+ */
+export function guestView(g: GuestInputs, umidSiblings: string[]): Bind[] {
+  const lab = naming.labPaths(g.labDir);
+  const p = naming.guestPaths(g.labDir, g.name);
+  const binds: Bind[] = [
+    ...systemBinds(),
+    { kind: "rofile", path: g.kernel },
+    { kind: "tmp", path: "/tmp" },
+    { kind: "tmp", path: "/dev/shm" },
+    ...["/dev/null", "/dev/zero", "/dev/random", "/dev/urandom"].map((d) => ({
+      kind: "file" as const,
+      path: d,
+    })),
+  ];
+  if (g.serial.some((s) => s === "pts" || s === "pty"))
+    binds.push({ kind: "dir", path: "/dev/pts" }, { kind: "file", path: "/dev/ptmx" });
+  for (const s of g.serial) if (s.startsWith("tty:")) binds.push({ kind: "file", path: s.slice(4) });
+  for (const d of [lab.switchesDir, lab.tapsDir, lab.impairmentsDir]) binds.push({ kind: "dir", path: d });
+  binds.push({ kind: "dir", path: lab.umlDir });
+  for (const s of umidSiblings) if (s !== g.name) binds.push({ kind: "hide", path: `${lab.umlDir}/${s}` });
+  binds.push({ kind: "dir", path: p.dir });
+  for (const d of g.disks) {
+    if (d.backing) binds.push({ kind: "rofile", path: d.backing });
+    binds.push({ kind: "file", path: d.path });
+  }
+  return binds;
 }
 
 /**
@@ -119,9 +162,22 @@ export async function bootGuest(g: GuestInputs): Promise<{ pid: number; instance
   const agentFd = fs.openSync(p.agentIn, fs.constants.O_RDWR);
   // SerialCable ends: read-write too, so a restarting peer never means EOF.
   const cableFds = cableFifos(g.serial).map((f) => fs.openSync(f, fs.constants.O_RDWR));
+  const lab = naming.labPaths(g.labDir);
+  for (const d of [lab.switchesDir, lab.tapsDir, lab.impairmentsDir, viewRoot(g.labDir, g.name)])
+    fs.mkdirSync(d, { recursive: true, mode: 0o700 });
+  const siblings = fs
+    .readdirSync(lab.umlDir, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
+  const confined = confinedCommand(
+    viewRoot(g.labDir, g.name),
+    guestView(g, siblings),
+    g.kernel,
+    guestArgs(g, g.labDir),
+  );
   let pid: number;
   try {
-    pid = host.spawnDetached(g.kernel, guestArgs(g, g.labDir), {
+    pid = host.spawnDetached(confined.cmd, confined.args, {
       logFile: p.consoleLog,
       stdinFd: consoleFd,
       // fd 3: the exec agent's line (con7); see provider/exec/agent.ts.

@@ -26,6 +26,72 @@ const CIDR_RE = new RegExp(
   `^((${IPV4})/([0-9]|[12][0-9]|3[0-2])|(${IPV6})/([0-9]|[1-9][0-9]|1[01][0-9]|12[0-8]))$`,
 );
 
+/**
+ * Kernel arguments umlab sets itself or that reach host files, devices, programs or sockets,
+ * by key (the text before "="), matched the way UML matches its own options: by prefix.
+ * Each says why and which Guest field to use instead.
+ */
+export const FORBIDDEN_KERNEL_ARGS: { key: RegExp; why: string }[] = [
+  { key: /^ubd/, why: "ubdN= opens a host file as a disk: use Guest.disks (a CowDisk)" },
+  { key: /^(eth|vec)/, why: "ethN=/vecN= opens a host network transport: use Guest.nics (a Switch or Tap)" },
+  {
+    key: /^con(?!sole$)/,
+    why: "conN= is umlab's console and exec line (and can open host files, ports and terminals): use Guest.serial for extra lines",
+  },
+  { key: /^ssl/, why: "sslN= opens host devices or ports: use Guest.serial" },
+  { key: /^mem$/, why: "umlab sets mem=: use Guest.memory" },
+  {
+    key: /^(root|rw$|ro$)/,
+    why: "umlab boots ubd0 read-write as root: use Guest.disks (the first disk is /)",
+  },
+  {
+    key: /^hostfs$/,
+    why: "umlab confines hostfs to the guest folder: use Guest.files to put files in the guest",
+  },
+  {
+    key: /^init(rd)?$/,
+    why: "umlab's init runs the guest contract (initrd= reads a host file): use Guest.startup",
+  },
+  {
+    key: /^(umid|uml_dir|mconsole)$/,
+    why: "umlab's management socket and pid file: set by umlab from the lab and name",
+  },
+  { key: /^umlab\./, why: "umlab.* carries the guest contract: set by umlab" },
+  {
+    key: /^(xterm|tty)/,
+    why: "starts a host program or writes host files: use Guest.serial (pts) and `umlab console`",
+  },
+  {
+    key: /^(iomem|dsp|mixer|hostaudio\.|virtio_uml\.|vfio_uml\.|time[-_]travel)/,
+    why: "maps host files, devices or sockets into the guest",
+  },
+];
+
+/** Why a kernel argument is refused, or undefined when it is allowed. */
+export function kernelArgProblem(word: string): string | undefined {
+  const key = word.split("=")[0];
+  const hit = FORBIDDEN_KERNEL_ARGS.find((f) => f.key.test(key));
+  return hit ? `"${word}" is refused: ${hit.why}` : undefined;
+}
+
+/** Why a serial line is refused, or undefined when it is allowed (the form is checked by regex). */
+export function serialProblem(s: string): string | undefined {
+  if (s.startsWith("port:"))
+    return `"${s}" is refused: port:N opens a TCP port on the host for anyone who can reach it; use "pts" (then \`umlab console\`) or a SerialCable`;
+  if (s.startsWith("fd:"))
+    return `"${s}" is refused: the UML process's fds are umlab's (console, exec line, cables); use a SerialCable`;
+  if (
+    s.startsWith("tty:") &&
+    (!s.startsWith("tty:/dev/") ||
+      s
+        .slice(4)
+        .split("/")
+        .some((c) => c === ".." || c === "."))
+  )
+    return `"${s}" is refused: tty: takes a terminal device under /dev/ with no "." or ".." (e.g. "tty:/dev/ttyS0")`;
+  return undefined;
+}
+
 /** Memory size in MiB, from "64M", "1G", "65536K". */
 export function memoryMiB(size: string): number {
   const m = MEMORY_RE.exec(size);

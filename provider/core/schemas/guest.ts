@@ -1,6 +1,6 @@
 // A UML guest and its NICs (provider/guest/).
 import { z } from "zod";
-import { fields } from "./fields";
+import { fields, kernelArgProblem, serialProblem } from "./fields";
 import { UNKNOWN } from "../unknown";
 import { replace, inPlace, derived, type ChangePolicy } from "../policy";
 
@@ -96,11 +96,22 @@ export function guestSchema() {
           .string()
           .regex(
             /^(null|pts|pty|port:[0-9]+|fd:[0-9]+|tty:\/[A-Za-z0-9._/-]+|cable:\/[A-Za-z0-9._/+-]+)$/,
-            'use "pts", "null", "port:N", "fd:N", "tty:/dev/..." or a SerialCable end (cable.endA)',
-          ),
+            'use "pts", "null", "tty:/dev/..." or a SerialCable end (cable.endA)',
+          )
+          .superRefine((s, ctx) => {
+            const why = serialProblem(s);
+            if (why) ctx.addIssue({ code: "custom", message: why });
+          }),
       )
       .default([]),
-    kernelArgs: z.array(word("kernel argument")).default([]),
+    kernelArgs: z
+      .array(
+        word("kernel argument").superRefine((w, ctx) => {
+          const why = kernelArgProblem(w);
+          if (why) ctx.addIssue({ code: "custom", message: why });
+        }),
+      )
+      .default([]),
     readyTimeoutSeconds: z.number().int().positive().default(120),
     /** A fault: the guest's kernel is stopped (mconsole `stop`) until unpaused (`go`). */
     paused: z.boolean().default(false),

@@ -18,8 +18,9 @@ describe("guest command line and contract", () => {
       "ssl=null",
       "ssl0=pts",
       "eth0=daemon,02:00:00:00:00:01,unix,/l/sw/sw0.ctl",
+      "hostfs=/l/g/g1",
       "init=/sbin/umlab-init",
-      "umlab.dir=/l/g/g1",
+      "umlab.dir=/",
       "quiet",
     ]);
   });
