@@ -11,7 +11,13 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as host from "../host/process";
+import * as files from "../host/files";
 import * as naming from "../core/naming";
+
+/** The longest timeout a timer can wait (setTimeout fires at once above 2^31-1 ms). */
+export const MAX_EXEC_TIMEOUT_MS = 2 ** 31 - 1;
+/** stdout and stderr are each read up to this many bytes; longer output sets `truncated`. */
+export const MAX_EXEC_OUTPUT_BYTES = 16 * 1024 * 1024;
 
 export interface ExecOptions {
   /** Kill the command (and everything it started, in the guest) after this long. Default 60 s. */
@@ -26,9 +32,11 @@ export interface ExecResult {
   exitCode: number;
   /** Host-side round trip, request written to rc read. */
   durationMs: number;
+  /** Set when stdout or stderr was longer than MAX_EXEC_OUTPUT_BYTES (16 MiB) and cut there. */
+  truncated?: { stdout: boolean; stderr: boolean };
 }
 
-export type ExecFailure = "missing" | "down" | "not-ready" | "no-agent" | "timeout";
+export type ExecFailure = "missing" | "down" | "not-ready" | "no-agent" | "timeout" | "unsafe-output";
 
 /** Exec could not run a command to completion; `reason` says why, the message what to do. */
 export class ExecError extends Error {
@@ -73,14 +81,7 @@ export function labGuests(labDir: string): string[] {
   }
 }
 
-function readPid(file: string): number | undefined {
-  try {
-    const n = Number(fs.readFileSync(file, "utf8").trim());
-    return Number.isInteger(n) && n > 0 ? n : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const readPid = host.readPid;
 
 /** The pid of a guest's UML process (from `uml_dir/<name>/pid`), if it is alive. */
 export function guestPid(labDir: string, guest: string): number | undefined {
@@ -194,12 +195,38 @@ function waitForRc(
   });
 }
 
+/** A small guest-written file (rc): never follows a symlink, never blocks on a FIFO. */
 function readText(file: string): string {
+  return files.readGuestTextSync(file, 64);
+}
+
+/** A guest-written result file (out, err): async, capped, a regular file in the request folder. */
+async function readOutput(dir: string, name: string, guest: string): Promise<files.SafeRead> {
   try {
-    return fs.readFileSync(file, "utf8");
-  } catch {
-    return "";
+    return (
+      (await files.readGuestFile(path.join(dir, name), { maxBytes: MAX_EXEC_OUTPUT_BYTES, within: dir })) ?? {
+        text: "",
+        truncated: false,
+        size: 0,
+      }
+    );
+  } catch (e) {
+    if (!(e instanceof files.UnsafeFileError)) throw e;
+    throw new ExecError(
+      `guest "${guest}": its exec result was tampered with in the guest (${e.message}); nothing was read`,
+      "unsafe-output",
+    );
   }
+}
+
+/** Throws unless `timeoutMs` is a duration a timer can wait for. */
+export function checkTimeout(timeoutMs: number): number {
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_EXEC_TIMEOUT_MS)
+    throw new Error(
+      `exec: timeoutMs ${timeoutMs} is out of range: give a number of milliseconds above 0 and at most ` +
+        `${MAX_EXEC_TIMEOUT_MS} (about 24.8 days; a longer timer would fire at once)`,
+    );
+  return timeoutMs;
 }
 
 let sequence = 0;
@@ -217,7 +244,7 @@ export async function execInGuest(
   opts: ExecOptions = {},
 ): Promise<ExecResult> {
   const t0 = Date.now();
-  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const timeoutMs = checkTimeout(opts.timeoutMs ?? 60_000);
   const script = commandScript(command);
   assertExecReady(labDir, guest);
   const p = naming.guestPaths(labDir, guest);
@@ -228,14 +255,19 @@ export async function execInGuest(
     crypto.randomBytes(3).toString("hex"),
   ].join("-");
   const dir = path.join(p.execDir, id);
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.mkdirSync(p.execDir, { recursive: true, mode: 0o700 });
+  // Not recursive, and files created exclusively: nothing the guest planted is followed.
+  fs.mkdirSync(dir, { mode: 0o700 });
   try {
-    fs.writeFileSync(path.join(dir, "cmd"), script);
-    if (opts.stdin !== undefined) fs.writeFileSync(path.join(dir, "stdin"), opts.stdin);
+    fs.writeFileSync(path.join(dir, "cmd"), script, { flag: "wx", mode: 0o600 });
+    if (opts.stdin !== undefined)
+      fs.writeFileSync(path.join(dir, "stdin"), opts.stdin, { flag: "wx", mode: 0o600 });
     await sendLine(p.agentIn, `X ${id}\n`, guest);
     const how = await waitForRc(dir, timeoutMs, () => guestPid(labDir, guest) !== undefined);
-    const stdout = readText(path.join(dir, "out"));
-    const stderr = readText(path.join(dir, "err"));
+    const out = await readOutput(dir, "out", guest);
+    const err = await readOutput(dir, "err", guest);
+    const stdout = out.text;
+    const stderr = err.text;
     if (how === "dead")
       throw new ExecError(
         `guest "${guest}" stopped while running \`${commandLabel(command)}\`: ` +
@@ -261,6 +293,9 @@ export async function execInGuest(
       stderr,
       exitCode: Number.isInteger(exitCode) ? exitCode : -1,
       durationMs: Date.now() - t0,
+      ...(out.truncated || err.truncated
+        ? { truncated: { stdout: out.truncated, stderr: err.truncated } }
+        : {}),
     };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
