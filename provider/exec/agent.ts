@@ -13,6 +13,9 @@ import * as path from "path";
 import * as host from "../host/process";
 import * as files from "../host/files";
 import * as naming from "../core/naming";
+import { commandScript, commandLabel } from "./quote";
+
+export { shQuote, commandScript, commandLabel } from "./quote";
 
 /** The longest timeout a timer can wait (setTimeout fires at once above 2^31-1 ms). */
 export const MAX_EXEC_TIMEOUT_MS = 2 ** 31 - 1;
@@ -49,27 +52,6 @@ export class ExecError extends Error {
     super(message);
     this.name = "ExecError";
   }
-}
-
-/** POSIX sh quoting of one word (left bare when it has no special characters). */
-export function shQuote(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
-/**
- * The script a request runs: a string is a sh script as is; an argv array is quoted word by
- * word (no shell interpretation of user data) and exec'd.
- */
-export function commandScript(command: string | string[]): string {
-  if (typeof command === "string") return command.endsWith("\n") ? command : command + "\n";
-  if (command.length === 0) throw new Error("exec: the command is empty");
-  return `exec ${command.map(shQuote).join(" ")}\n`;
-}
-
-/** A short rendering of a command for messages. */
-export function commandLabel(command: string | string[]): string {
-  const s = typeof command === "string" ? command.trim() : command.map(shQuote).join(" ");
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
 /** Guest names present in a lab (folders under `g/`). */
@@ -152,11 +134,9 @@ async function sendLine(fifo: string, line: string, guest: string): Promise<void
 }
 
 /** Wait for `<dir>/rc`: woken by inotify, with a poll as a fallback and a liveness check. */
-function waitForRc(
-  dir: string,
-  timeoutMs: number,
-  alive: () => boolean,
-): Promise<"done" | "timeout" | "dead"> {
+type RcWait = "done" | "timeout" | "dead" | { unsafe: string };
+
+function waitForRc(dir: string, within: string, timeoutMs: number, alive: () => boolean): Promise<RcWait> {
   const rc = path.join(dir, "rc");
   return new Promise((resolve) => {
     // Declared up front: Pulumi's closure serializer rejects use before declaration.
@@ -165,7 +145,7 @@ function waitForRc(
     let poll: NodeJS.Timeout | undefined = undefined;
     let timer: NodeJS.Timeout | undefined = undefined;
     let ticks = 0;
-    const finish = (v: "done" | "timeout" | "dead") => {
+    const finish = (v: RcWait) => {
       if (finished) return;
       finished = true;
       clearInterval(poll);
@@ -174,8 +154,14 @@ function waitForRc(
       resolve(v);
     };
     // The agent writes "<code>\n" in one write: complete once the newline is there.
+    // A guest that made rc a FIFO, a symlink or moved the folder away: stop waiting at once.
     const check = () => {
-      if (readText(rc).endsWith("\n")) finish("done");
+      try {
+        if ((files.readGuestFileSync(rc, { maxBytes: 64, within })?.text ?? "").endsWith("\n"))
+          finish("done");
+      } catch (e) {
+        if (e instanceof files.UnsafeFileError) finish({ unsafe: e.message });
+      }
     };
     try {
       watcher = fs.watch(dir, check);
@@ -196,15 +182,15 @@ function waitForRc(
 }
 
 /** A small guest-written file (rc): never follows a symlink, never blocks on a FIFO. */
-function readText(file: string): string {
-  return files.readGuestTextSync(file, 64);
+function readText(file: string, within: string): string {
+  return files.readGuestTextSync(file, 64, within);
 }
 
 /** A guest-written result file (out, err): async, capped, a regular file in the request folder. */
-async function readOutput(dir: string, name: string, guest: string): Promise<files.SafeRead> {
+async function readOutput(dir: string, name: string, guest: string, within: string): Promise<files.SafeRead> {
   try {
     return (
-      (await files.readGuestFile(path.join(dir, name), { maxBytes: MAX_EXEC_OUTPUT_BYTES, within: dir })) ?? {
+      (await files.readGuestFile(path.join(dir, name), { maxBytes: MAX_EXEC_OUTPUT_BYTES, within })) ?? {
         text: "",
         truncated: false,
         size: 0,
@@ -263,9 +249,22 @@ export async function execInGuest(
     if (opts.stdin !== undefined)
       fs.writeFileSync(path.join(dir, "stdin"), opts.stdin, { flag: "wx", mode: 0o600 });
     await sendLine(p.agentIn, `X ${id}\n`, guest);
-    const how = await waitForRc(dir, timeoutMs, () => guestPid(labDir, guest) !== undefined);
-    const out = await readOutput(dir, "out", guest);
-    const err = await readOutput(dir, "err", guest);
+    const how = await waitForRc(dir, p.dir, timeoutMs, () => guestPid(labDir, guest) !== undefined);
+    if (how === "timeout" || typeof how === "object") {
+      await sendLine(p.agentIn, `K ${id}\n`, guest).catch(() => undefined);
+      // Return once the agent has killed it, so the caller never races a leftover command.
+      await host.waitFor(() => fs.existsSync(path.join(dir, "killed")), 6000, 20);
+    }
+    if (typeof how === "object")
+      throw new ExecError(
+        `guest "${guest}": its exec result was tampered with in the guest (${how.unsafe}); ` +
+          `\`${commandLabel(command)}\` was killed and nothing was read`,
+        "unsafe-output",
+      );
+    // Checked against the guest's folder (the root of its hostfs, which it cannot replace):
+    // a request folder the guest swapped for a symlink resolves outside it.
+    const out = await readOutput(dir, "out", guest, p.dir);
+    const err = await readOutput(dir, "err", guest, p.dir);
     const stdout = out.text;
     const stderr = err.text;
     if (how === "dead")
@@ -277,9 +276,6 @@ export async function execInGuest(
         stderr,
       );
     if (how === "timeout") {
-      await sendLine(p.agentIn, `K ${id}\n`, guest).catch(() => undefined);
-      // Return once the agent has killed it, so the caller never races a leftover command.
-      await host.waitFor(() => fs.existsSync(path.join(dir, "killed")), 6000, 20);
       throw new ExecError(
         `guest "${guest}": \`${commandLabel(command)}\` timed out after ${timeoutMs} ms (killed in the guest)`,
         "timeout",
@@ -287,7 +283,7 @@ export async function execInGuest(
         stderr,
       );
     }
-    const exitCode = Number(readText(path.join(dir, "rc")).trim());
+    const exitCode = Number(readText(path.join(dir, "rc"), p.dir).trim());
     return {
       stdout,
       stderr,

@@ -16,7 +16,11 @@ export interface SafeReadOptions {
   maxBytes?: number;
   /** Read the last maxBytes of a longer file instead of the first (log tails). */
   tail?: boolean;
-  /** The folder the file must resolve into (no symlinked directory on the way). */
+  /**
+   * The folder the file must resolve into (no symlinked directory on the way). It must be one
+   * the guest cannot replace itself: its realpath is the reference (e.g. the guest's folder,
+   * the root of its hostfs, never a request folder inside it).
+   */
   within?: string;
 }
 
@@ -138,9 +142,9 @@ export function readGuestFileSync(file: string, opts: SafeReadOptions = {}): Saf
 }
 
 /** The text of a guest-written file, or "" when it is missing or refused. */
-export function readGuestTextSync(file: string, maxBytes?: number): string {
+export function readGuestTextSync(file: string, maxBytes?: number, within?: string): string {
   try {
-    return readGuestFileSync(file, { maxBytes })?.text ?? "";
+    return readGuestFileSync(file, { maxBytes, within })?.text ?? "";
   } catch {
     return "";
   }
