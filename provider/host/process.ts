@@ -160,6 +160,9 @@ export function processCmdline(pid: number): string[] | undefined {
 
 /** Send a signal to a whole process group (pid of a spawnDetached leader). Ignores a missing group. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  // kill(-1) signals every process we may signal, kill(-0) our own group: never.
+  if (!Number.isInteger(pgid) || pgid <= 1)
+    throw new Error(`refusing to signal process group ${pgid}: only a group umlab started (pid > 1)`);
   try {
     process.kill(-pgid, signal);
   } catch (e) {
