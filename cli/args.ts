@@ -56,6 +56,10 @@ export function parseArgs(args: string[], env: Record<string, string | undefined
   }
   out.argv = rest.slice(i);
   if (command !== "ls" && !out.guest) throw new UsageError(`${command}: name the guest`);
+  if (out.guest !== undefined && !/^[a-z][a-z0-9-]{0,22}$/.test(out.guest))
+    throw new UsageError(
+      `${command}: "${out.guest}" is not a guest name (1-23 lower-case letters, digits and '-', starting with a letter)`,
+    );
   if (command === "exec" && out.argv.length === 0) throw new UsageError("exec: give the command after --");
   if (command !== "exec" && out.argv.length > 0) throw new UsageError(`unexpected argument "${out.argv[0]}"`);
   return out;

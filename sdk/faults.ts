@@ -75,6 +75,6 @@ export class Impairment extends UmlabResource {
  * or pipeline after `pulumi up`, with the Guest's `pid` and `instance` outputs. The next
  * `pulumi refresh` finds it gone and `pulumi up` boots it again. Returns whether it ran.
  */
-export function crash(guest: { pid: number; instance?: string }): Promise<boolean> {
+export function crash(guest: { pid: number; instance: string }): Promise<boolean> {
   return crashGuest(guest);
 }

@@ -11,7 +11,16 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as host from "../host/process";
+import * as files from "../host/files";
 import * as naming from "../core/naming";
+import { commandScript, commandLabel } from "./quote";
+
+export { shQuote, commandScript, commandLabel } from "./quote";
+
+/** The longest timeout a timer can wait (setTimeout fires at once above 2^31-1 ms). */
+export const MAX_EXEC_TIMEOUT_MS = 2 ** 31 - 1;
+/** stdout and stderr are each read up to this many bytes; longer output sets `truncated`. */
+export const MAX_EXEC_OUTPUT_BYTES = 16 * 1024 * 1024;
 
 export interface ExecOptions {
   /** Kill the command (and everything it started, in the guest) after this long. Default 60 s. */
@@ -26,9 +35,11 @@ export interface ExecResult {
   exitCode: number;
   /** Host-side round trip, request written to rc read. */
   durationMs: number;
+  /** Set when stdout or stderr was longer than MAX_EXEC_OUTPUT_BYTES (16 MiB) and cut there. */
+  truncated?: { stdout: boolean; stderr: boolean };
 }
 
-export type ExecFailure = "missing" | "down" | "not-ready" | "no-agent" | "timeout";
+export type ExecFailure = "missing" | "down" | "not-ready" | "no-agent" | "timeout" | "unsafe-output";
 
 /** Exec could not run a command to completion; `reason` says why, the message what to do. */
 export class ExecError extends Error {
@@ -43,27 +54,6 @@ export class ExecError extends Error {
   }
 }
 
-/** POSIX sh quoting of one word (left bare when it has no special characters). */
-export function shQuote(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
-/**
- * The script a request runs: a string is a sh script as is; an argv array is quoted word by
- * word (no shell interpretation of user data) and exec'd.
- */
-export function commandScript(command: string | string[]): string {
-  if (typeof command === "string") return command.endsWith("\n") ? command : command + "\n";
-  if (command.length === 0) throw new Error("exec: the command is empty");
-  return `exec ${command.map(shQuote).join(" ")}\n`;
-}
-
-/** A short rendering of a command for messages. */
-export function commandLabel(command: string | string[]): string {
-  const s = typeof command === "string" ? command.trim() : command.map(shQuote).join(" ");
-  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
-}
-
 /** Guest names present in a lab (folders under `g/`). */
 export function labGuests(labDir: string): string[] {
   try {
@@ -73,14 +63,7 @@ export function labGuests(labDir: string): string[] {
   }
 }
 
-function readPid(file: string): number | undefined {
-  try {
-    const n = Number(fs.readFileSync(file, "utf8").trim());
-    return Number.isInteger(n) && n > 0 ? n : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const readPid = host.readPid;
 
 /** The pid of a guest's UML process (from `uml_dir/<name>/pid`), if it is alive. */
 export function guestPid(labDir: string, guest: string): number | undefined {
@@ -151,11 +134,9 @@ async function sendLine(fifo: string, line: string, guest: string): Promise<void
 }
 
 /** Wait for `<dir>/rc`: woken by inotify, with a poll as a fallback and a liveness check. */
-function waitForRc(
-  dir: string,
-  timeoutMs: number,
-  alive: () => boolean,
-): Promise<"done" | "timeout" | "dead"> {
+type RcWait = "done" | "timeout" | "dead" | { unsafe: string };
+
+function waitForRc(dir: string, within: string, timeoutMs: number, alive: () => boolean): Promise<RcWait> {
   const rc = path.join(dir, "rc");
   return new Promise((resolve) => {
     // Declared up front: Pulumi's closure serializer rejects use before declaration.
@@ -164,7 +145,7 @@ function waitForRc(
     let poll: NodeJS.Timeout | undefined = undefined;
     let timer: NodeJS.Timeout | undefined = undefined;
     let ticks = 0;
-    const finish = (v: "done" | "timeout" | "dead") => {
+    const finish = (v: RcWait) => {
       if (finished) return;
       finished = true;
       clearInterval(poll);
@@ -173,8 +154,14 @@ function waitForRc(
       resolve(v);
     };
     // The agent writes "<code>\n" in one write: complete once the newline is there.
+    // A guest that made rc a FIFO, a symlink or moved the folder away: stop waiting at once.
     const check = () => {
-      if (readText(rc).endsWith("\n")) finish("done");
+      try {
+        if ((files.readGuestFileSync(rc, { maxBytes: 64, within })?.text ?? "").endsWith("\n"))
+          finish("done");
+      } catch (e) {
+        if (e instanceof files.UnsafeFileError) finish({ unsafe: e.message });
+      }
     };
     try {
       watcher = fs.watch(dir, check);
@@ -194,12 +181,38 @@ function waitForRc(
   });
 }
 
-function readText(file: string): string {
+/** A small guest-written file (rc): never follows a symlink, never blocks on a FIFO. */
+function readText(file: string, within: string): string {
+  return files.readGuestTextSync(file, 64, within);
+}
+
+/** A guest-written result file (out, err): async, capped, a regular file in the request folder. */
+async function readOutput(dir: string, name: string, guest: string, within: string): Promise<files.SafeRead> {
   try {
-    return fs.readFileSync(file, "utf8");
-  } catch {
-    return "";
+    return (
+      (await files.readGuestFile(path.join(dir, name), { maxBytes: MAX_EXEC_OUTPUT_BYTES, within })) ?? {
+        text: "",
+        truncated: false,
+        size: 0,
+      }
+    );
+  } catch (e) {
+    if (!(e instanceof files.UnsafeFileError)) throw e;
+    throw new ExecError(
+      `guest "${guest}": its exec result was tampered with in the guest (${e.message}); nothing was read`,
+      "unsafe-output",
+    );
   }
+}
+
+/** Throws unless `timeoutMs` is a duration a timer can wait for. */
+export function checkTimeout(timeoutMs: number): number {
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_EXEC_TIMEOUT_MS)
+    throw new Error(
+      `exec: timeoutMs ${timeoutMs} is out of range: give a number of milliseconds above 0 and at most ` +
+        `${MAX_EXEC_TIMEOUT_MS} (about 24.8 days; a longer timer would fire at once)`,
+    );
+  return timeoutMs;
 }
 
 let sequence = 0;
@@ -217,7 +230,7 @@ export async function execInGuest(
   opts: ExecOptions = {},
 ): Promise<ExecResult> {
   const t0 = Date.now();
-  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const timeoutMs = checkTimeout(opts.timeoutMs ?? 60_000);
   const script = commandScript(command);
   assertExecReady(labDir, guest);
   const p = naming.guestPaths(labDir, guest);
@@ -228,14 +241,32 @@ export async function execInGuest(
     crypto.randomBytes(3).toString("hex"),
   ].join("-");
   const dir = path.join(p.execDir, id);
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.mkdirSync(p.execDir, { recursive: true, mode: 0o700 });
+  // Not recursive, and files created exclusively: nothing the guest planted is followed.
+  fs.mkdirSync(dir, { mode: 0o700 });
   try {
-    fs.writeFileSync(path.join(dir, "cmd"), script);
-    if (opts.stdin !== undefined) fs.writeFileSync(path.join(dir, "stdin"), opts.stdin);
+    fs.writeFileSync(path.join(dir, "cmd"), script, { flag: "wx", mode: 0o600 });
+    if (opts.stdin !== undefined)
+      fs.writeFileSync(path.join(dir, "stdin"), opts.stdin, { flag: "wx", mode: 0o600 });
     await sendLine(p.agentIn, `X ${id}\n`, guest);
-    const how = await waitForRc(dir, timeoutMs, () => guestPid(labDir, guest) !== undefined);
-    const stdout = readText(path.join(dir, "out"));
-    const stderr = readText(path.join(dir, "err"));
+    const how = await waitForRc(dir, p.dir, timeoutMs, () => guestPid(labDir, guest) !== undefined);
+    if (how === "timeout" || typeof how === "object") {
+      await sendLine(p.agentIn, `K ${id}\n`, guest).catch(() => undefined);
+      // Return once the agent has killed it, so the caller never races a leftover command.
+      await host.waitFor(() => fs.existsSync(path.join(dir, "killed")), 6000, 20);
+    }
+    if (typeof how === "object")
+      throw new ExecError(
+        `guest "${guest}": its exec result was tampered with in the guest (${how.unsafe}); ` +
+          `\`${commandLabel(command)}\` was killed and nothing was read`,
+        "unsafe-output",
+      );
+    // Checked against the guest's folder (the root of its hostfs, which it cannot replace):
+    // a request folder the guest swapped for a symlink resolves outside it.
+    const out = await readOutput(dir, "out", guest, p.dir);
+    const err = await readOutput(dir, "err", guest, p.dir);
+    const stdout = out.text;
+    const stderr = err.text;
     if (how === "dead")
       throw new ExecError(
         `guest "${guest}" stopped while running \`${commandLabel(command)}\`: ` +
@@ -245,9 +276,6 @@ export async function execInGuest(
         stderr,
       );
     if (how === "timeout") {
-      await sendLine(p.agentIn, `K ${id}\n`, guest).catch(() => undefined);
-      // Return once the agent has killed it, so the caller never races a leftover command.
-      await host.waitFor(() => fs.existsSync(path.join(dir, "killed")), 6000, 20);
       throw new ExecError(
         `guest "${guest}": \`${commandLabel(command)}\` timed out after ${timeoutMs} ms (killed in the guest)`,
         "timeout",
@@ -255,12 +283,15 @@ export async function execInGuest(
         stderr,
       );
     }
-    const exitCode = Number(readText(path.join(dir, "rc")).trim());
+    const exitCode = Number(readText(path.join(dir, "rc"), p.dir).trim());
     return {
       stdout,
       stderr,
       exitCode: Number.isInteger(exitCode) ? exitCode : -1,
       durationMs: Date.now() - t0,
+      ...(out.truncated || err.truncated
+        ? { truncated: { stdout: out.truncated, stderr: err.truncated } }
+        : {}),
     };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

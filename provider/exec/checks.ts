@@ -3,6 +3,7 @@
 // agent and is retried until it passes or the deadline passes (convergence: OSPF routes take
 // seconds to appear). Results are outputs; `failOnError` fails the update with a message that
 // names each failed check and shows what was seen. `pulumi refresh` checks again.
+import * as vm from "vm";
 import * as host from "../host/process";
 import { execInGuest, splitGuestDir, ExecError } from "./agent";
 import { checksSchema, checksPolicy, ChecksInputs, CheckSpec } from "../core/schemas";
@@ -65,7 +66,43 @@ export function judge(c: CheckSpec, r: { stdout: string; exitCode: number }): bo
   }
   const wantCode = c.exitCode ?? (c.expect === undefined ? 0 : undefined);
   if (wantCode !== undefined && r.exitCode !== wantCode) return false;
-  return c.expect === undefined || new RegExp(c.expect, c.flags).test(r.stdout);
+  return c.expect === undefined || regexMatches(c.expect, c.flags, r.stdout);
+}
+
+/** How long one match of a check's `expect` may run on guest output. */
+export const REGEX_BUDGET_MS = 1000;
+
+/** A check's `expect` ran out of its time budget (catastrophic backtracking on this output). */
+export class RegexBudgetError extends Error {}
+
+/**
+ * `new RegExp(expect, flags).test(text)` with a time budget: the guest chooses the text, and
+ * a pattern like /^(a+)+$/ backtracks exponentially on some inputs. The match runs in a vm
+ * context with a timeout (V8 interrupts a running RegExp), so it can never stall the provider
+ * for longer than REGEX_BUDGET_MS; then the check fails saying why.
+ */
+export function regexMatches(
+  expect: string,
+  flags: string,
+  text: string,
+  budgetMs = REGEX_BUDGET_MS,
+): boolean {
+  try {
+    return (
+      vm.runInNewContext(
+        "new RegExp(p, f).test(s)",
+        { p: expect, f: flags, s: text },
+        { timeout: budgetMs },
+      ) === true
+    );
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ERR_SCRIPT_EXECUTION_TIMEOUT")
+      throw new RegexBudgetError(
+        `expect /${expect}/${flags} ran over ${budgetMs} ms on ${text.length} characters of output ` +
+          "(catastrophic backtracking): simplify the regular expression",
+      );
+    throw e;
+  }
 }
 
 async function runCheck(c: CheckSpec, deadline: number, intervalMs: number): Promise<CheckResult> {
@@ -85,6 +122,9 @@ async function runCheck(c: CheckSpec, deadline: number, intervalMs: number): Pro
       if (judge(c, r)) return { name, ok: true, attempts, seconds: (Date.now() - t0) / 1000, seen };
     } catch (e) {
       seen = (e as Error).message;
+      // Output that defeats the pattern once will again: no retry.
+      if (e instanceof RegexBudgetError)
+        return { name, ok: false, attempts, seconds: (Date.now() - t0) / 1000, seen };
       // A missing or dead guest will not come back by waiting.
       if (e instanceof ExecError && e.reason !== "timeout" && e.reason !== "not-ready")
         return { name, ok: false, attempts, seconds: (Date.now() - t0) / 1000, seen };

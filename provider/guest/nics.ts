@@ -5,6 +5,7 @@
 import * as fs from "fs";
 import * as crypto from "crypto";
 import * as host from "../host/process";
+import * as files from "../host/files";
 import { mconsole } from "../host/mconsole";
 import * as naming from "../core/naming";
 import * as exec from "../exec/agent";
@@ -46,7 +47,7 @@ async function guestShell(o: GuestAt, commands: string[][]): Promise<void> {
   const lines = commands.map((c) => c.join(" "));
   if (fs.existsSync(`${p.state}/agent`)) {
     const r = await exec.execInGuest(o.labDir, o.name, lines.join("\n"), { timeoutMs: 20_000 });
-    if (r.stdout || r.stderr) fs.appendFileSync(`${p.state}/changes.log`, r.stdout + r.stderr);
+    if (r.stdout || r.stderr) files.appendGuestFile(`${p.state}/changes.log`, r.stdout + r.stderr);
   } else await consoleExec(o.labDir, o.name, lines);
 }
 
@@ -122,7 +123,7 @@ export async function applyNicOps(
 ): Promise<void> {
   const nics = news.nics as NicInputs[];
   const config = naming.guestPaths(o.labDir, o.name).config;
-  const before = fs.existsSync(config) ? fs.readFileSync(config, "utf8") : undefined;
+  const before = files.readGuestFileSync(config, { maxBytes: 1024 * 1024 })?.text;
   writeContractConfig(news);
   try {
     const commands: string[][] = [];

@@ -2,6 +2,7 @@
 // operations UML applies to the running guest. Both come from the change policies in
 // core/schemas/guest.ts (guestPolicy, nicPolicy). No I/O here.
 import { guestPolicy, nicPolicy, GuestInputs, NicInputs, UNKNOWN } from "../core/schemas";
+import { normalizeGuestPath } from "../core/schemas/fields";
 import { planFromPolicy, fieldsWith, same, PolicyPlan } from "../core/diff";
 
 /** Inputs the guest reads only at boot: changing any of them reboots it (a replace). */
@@ -81,8 +82,24 @@ export function planNics(olds: NicInputs[], news: NicInputs[]): NicOp[] {
   return ops;
 }
 
+/**
+ * What the guest sees, for comparing: a hostname equal to the name is the default (unset), file paths with
+ * repeated slashes name the same file, and states from before NICs existed have none.
+ */
+export function normalizeGuest(g: GuestInputs): GuestInputs {
+  const files = g.files ?? {};
+  return {
+    ...g,
+    hostname: g.hostname === g.name ? undefined : g.hostname,
+    files: Object.fromEntries(Object.entries(files).map(([k, v]) => [normalizeGuestPath(k), v])),
+    nics: g.nics ?? [],
+  };
+}
+
 /** The pure decision: what changed, what needs a reboot (replace), what UML changes in place. */
-export function planGuest(olds: GuestInputs, news: GuestInputs): GuestPlan {
+export function planGuest(oldInputs: GuestInputs, newInputs: GuestInputs): GuestPlan {
+  const olds = normalizeGuest(oldInputs);
+  const news = normalizeGuest(newInputs);
   const plan: GuestPlan = planFromPolicy(guestPolicy, olds, news);
   if (olds.nics === UNKNOWN || news.nics === UNKNOWN) {
     // Known at update time; every NIC change can be applied in place.

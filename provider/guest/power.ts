@@ -43,9 +43,16 @@ export async function readBootId(socket: string): Promise<string> {
  * no halt. Only a process that is still the run the outputs name is killed. Returns whether
  * it was running. `pulumi refresh` then finds it gone; the next `pulumi up` boots it again.
  */
-export async function crashGuest(g: { pid: number; instance?: string }): Promise<boolean> {
+export async function crashGuest(g: { pid: number; instance: string }): Promise<boolean> {
+  if (!Number.isInteger(g?.pid) || g.pid <= 1)
+    throw new Error(`crash: pid ${g?.pid} is not a guest's: give the Guest's pid and instance outputs`);
+  if (typeof g.instance !== "string" || !/^[0-9]+:[0-9]+$/.test(g.instance))
+    throw new Error(
+      `crash: give the Guest's instance output with its pid (got ${JSON.stringify(g.instance)}): ` +
+        "without it a reused pid could be another process",
+    );
   const current = host.processInstance(g.pid);
-  if (!current || (g.instance && current !== g.instance)) return false;
+  if (!current || current !== g.instance) return false;
   host.signalGroup(g.pid, "SIGKILL");
   await host.waitFor(() => !host.processAlive(g.pid), 10_000);
   return true;

@@ -5,6 +5,7 @@
 // node built-ins and execa (5.x, CommonJS; both captured as require()) and plain functions.
 import execa = require("execa");
 import * as fs from "fs";
+import { readGuestFileSync, readGuestTextSync } from "./files";
 
 export interface RunOptions {
   /** Text written to the tool's stdin. */
@@ -159,6 +160,9 @@ export function processCmdline(pid: number): string[] | undefined {
 
 /** Send a signal to a whole process group (pid of a spawnDetached leader). Ignores a missing group. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  // kill(-1) signals every process we may signal, kill(-0) our own group: never.
+  if (!Number.isInteger(pgid) || pgid <= 1)
+    throw new Error(`refusing to signal process group ${pgid}: only a group umlab started (pid > 1)`);
   try {
     process.kill(-pgid, signal);
   } catch (e) {
@@ -206,7 +210,8 @@ export async function stopGroup(pgid: number, graceMs = 3000): Promise<void> {
 /** Write a file atomically: a temp file in the same directory, then rename. */
 export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o600): void {
   const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  fs.writeFileSync(tmp, data, { mode });
+  // "wx": never write through a symlink planted under the temp name (a guest's folder).
+  fs.writeFileSync(tmp, data, { mode, flag: "wx" });
   fs.renameSync(tmp, path);
 }
 
@@ -239,7 +244,8 @@ export async function stopRun(pid: number | undefined, instance: string | undefi
 /** A pid written in a file (a daemon's pid file), or undefined while there is none. */
 export function readPid(file: string): number | undefined {
   try {
-    const n = Number(fs.readFileSync(file, "utf8").trim());
+    // No symlink followed, no FIFO blocked on, at most 64 bytes (provider/host/files.ts).
+    const n = Number(readGuestTextSync(file, 64).trim());
     return Number.isInteger(n) && n > 0 ? n : undefined;
   } catch {
     return undefined;
@@ -249,7 +255,9 @@ export function readPid(file: string): number | undefined {
 /** The last `n` lines of a log file for an error message; "(none)" when it cannot be read. */
 export function fileTail(file: string, n = 15): string {
   try {
-    return lastLines(fs.readFileSync(file, "utf8"), n);
+    // The last 256 KiB: a guest can make its logs huge, a FIFO or a symlink (files.ts).
+    const r = readGuestFileSync(file, { maxBytes: 256 * 1024, tail: true });
+    return r === undefined ? "(none)" : lastLines(r.text, n);
   } catch {
     return "(none)";
   }

@@ -12,7 +12,7 @@ import {
   type ImageSpec,
 } from "./plan";
 import { INIT_SCRIPT, UML_MODULES_ROOT, moduleFiles, planImage } from "./host";
-import { describeImage, freeSpaceMb } from "./cache";
+import { describeImage, freeSpaceMb, sha256File, sidecarPath, verifyImage, writeSidecar } from "./cache";
 
 export type ImageLog = (message: string) => void;
 
@@ -77,7 +77,10 @@ async function populateDebian(root: string, spec: ImageSpec, kver: string, log: 
   const args = [
     "--variant=minbase",
     `--include=${spec.packages.join(",")}`,
-    "--aptopt=Acquire::Check-Valid-Until false",
+    // Release files carry a Valid-Until date so a mirror cannot replay an old (vulnerable)
+    // archive for ever: keep that check, except for snapshot archives, whose Release files
+    // are old on purpose (snapshot.debian.org and the like).
+    ...(/\bsnapshot\b/i.test(spec.mirror ?? "") ? ["--aptopt=Acquire::Check-Valid-Until false"] : []),
     "--dpkgopt=path-exclude=/usr/share/doc/*",
     "--dpkgopt=path-exclude=/usr/share/man/*",
     "--dpkgopt=path-exclude=/usr/share/locale/*",
@@ -161,7 +164,9 @@ async function removeTree(p: string): Promise<void> {
 /** The cache folder must exist and have room for a build of this kind. */
 function prepareCacheDir(dir: string, spec: ImageSpec): void {
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    // 0700: another local user must not swap an image (or a temp build) under us.
+    fs.mkdirSync(path.dirname(dir), { recursive: true, mode: 0o700 });
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (e) {
     throw new Error(
       `cacheDir: cannot create ${dir}: ${(e as Error).message}; set \`cacheDir\` or UMLAB_CACHE to a writable folder`,
@@ -215,13 +220,23 @@ async function makeFilesystem(
 export async function buildImage(spec: ImageSpec, log: ImageLog = () => {}): Promise<ImageOutputs> {
   const { key, path: finalPath, kernelVersion } = await planImage(spec);
   if (fs.existsSync(finalPath)) {
-    log(`image ${key.slice(0, 12)} is cached at ${finalPath}`);
-    return describeImage(finalPath, key, kernelVersion);
+    const v = await verifyImage(finalPath);
+    if (v.ok) {
+      log(`image ${key.slice(0, 12)} is cached at ${finalPath}`);
+      return describeImage(finalPath, key, kernelVersion);
+    }
+    // Never boot a truncated or replaced image: remove it (and its sidecar) and build again.
+    log(`image ${key.slice(0, 12)} at ${finalPath} is damaged (${v.why}); rebuilding it`);
+    fs.rmSync(finalPath, { force: true });
+    fs.rmSync(sidecarPath(finalPath), { force: true });
   }
   const dir = path.dirname(finalPath);
   prepareCacheDir(dir, spec);
-  const tmp = fs.mkdtempSync(path.join(dir, `.tmp-${key.slice(0, 12)}-`));
-  fs.chmodSync(tmp, 0o755); // apt's _apt user downloads into the bootstrap tree
+  // The builder's pid in the name: pruning leaves a live build's temp alone (cache.ts).
+  const tmp = fs.mkdtempSync(path.join(dir, `.tmp-${key.slice(0, 12)}-${process.pid}-`));
+  // apt's _apt user downloads into the bootstrap tree when it can reach it; under the 0700
+  // cache dir it cannot, and mmdebstrap then downloads as root (it checks, and says so).
+  fs.chmodSync(tmp, 0o755);
   const started = Date.now();
   try {
     const root = path.join(tmp, "root");
@@ -236,8 +251,12 @@ export async function buildImage(spec: ImageSpec, log: ImageLog = () => {}): Pro
     await makeFilesystem(root, tmpImage, dir, spec, log);
     log(`mke2fs done after ${secondsSince(started)} s`);
     fs.chmodSync(tmpImage, 0o444);
+    // The sidecar first (a hit checks the image against it), then the image.
+    const sideTmp = path.join(tmp, "image.sha256");
+    writeSidecar(tmpImage, await sha256File(tmpImage), sideTmp);
     try {
       fs.linkSync(tmpImage, finalPath);
+      fs.renameSync(sideTmp, sidecarPath(finalPath));
     } catch (e) {
       // Another build of the same key published first: theirs is as good, keep it.
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;

@@ -112,6 +112,64 @@ describe("exec agent: commands in running guests", () => {
     expect(ps.stdout.trim()).toBe("0");
   });
 
+  test("a guest that turns its own result files into a FIFO or a symlink to a host file neither hangs the host nor leaks the file", async () => {
+    const secret = path.join(scratch, "host-secret");
+    fs.writeFileSync(secret, "HOST SECRET 7f3a\n");
+    const hostDir = path.join(scratch, "host-dir");
+    fs.mkdirSync(hostDir, { recursive: true });
+    fs.writeFileSync(path.join(hostDir, "out"), "HOST SECRET 7f3a\n");
+    fs.writeFileSync(path.join(hostDir, "err"), "");
+    fs.writeFileSync(path.join(hostDir, "rc"), "0\n");
+    // The command finds its own request folder (/umlab/exec/<id>) by a marker in its cmd file.
+    const inOwnDir = (marker: string, body: string) =>
+      `d=$(grep -l ${marker} /umlab/exec/*/cmd | head -n 1); d=\${d%/cmd}; cd "$d" || exit 9\n${body}`;
+    const attempt = async (script: string, timeoutMs = 20_000) =>
+      exec(g1, script, { timeoutMs }).then(
+        (r) => ({ ok: true as const, r }),
+        (e: unknown) => ({ ok: false as const, e: e as ExecError }),
+      );
+
+    // out replaced by a FIFO: refused, not blocked on.
+    const fifo = await attempt(inOwnDir("m1fifo", "rm -f out && mkfifo out && ls -l out >&2; exit 0"));
+    expect(fifo.ok).toBe(false);
+    if (!fifo.ok)
+      expect([fifo.e.reason, fifo.e.message]).toEqual([
+        "unsafe-output",
+        expect.stringMatching(/out: it is a FIFO/),
+      ]);
+
+    // out replaced by a symlink to a host file (hostfs creates the link on the host as is).
+    const link = await attempt(inOwnDir("m2link", `rm -f out && ln -s ${secret} out; exit 0`));
+    expect(link.ok).toBe(false);
+    if (!link.ok) {
+      expect(link.e.reason).toBe("unsafe-output");
+      expect(`${link.e.message}${link.e.stdout}${link.e.stderr}`).not.toContain("HOST SECRET");
+    }
+
+    // The whole request folder replaced by a symlink to a host folder holding out and rc.
+    const dirLink = await attempt(
+      inOwnDir("m3dir", `cd / && mv "$d" "$d.x" && ln -s ${hostDir} "$d"; exit 0`),
+    );
+    expect(dirLink).toMatchObject({ ok: false });
+    if (!dirLink.ok) {
+      expect(dirLink.e.reason).toBe("unsafe-output");
+      expect(dirLink.e.message).toMatch(/outside/);
+      expect(`${dirLink.e.message}${dirLink.e.stdout}`).not.toContain("HOST SECRET");
+    }
+
+    // rc replaced by a FIFO: the host stops waiting at once and kills the command.
+    const t0 = Date.now();
+    const rcFifo = await attempt(inOwnDir("m4rc", "rm -f rc && mkfifo rc; sleep 30"), 3000);
+    expect(rcFifo.ok).toBe(false);
+    if (!rcFifo.ok) expect(rcFifo.e.reason).toBe("unsafe-output");
+    // Bounded: at most the timeout plus the kill wait (6 s), not the 30 s sleep or for ever.
+    expect(Date.now() - t0).toBeLessThan(25_000);
+
+    // The host files are untouched and the guest still works.
+    expect(fs.readFileSync(secret, "utf8")).toBe("HOST SECRET 7f3a\n");
+    expect((await exec(g1, ["echo", "still fine"])).stdout).toBe("still fine\n");
+  }, 120_000);
+
   test("the Exec resource runs on create and again when its triggers change", async () => {
     const first = await t.stack.outputs();
     expect(first.stampOut.value).toEqual({ stdout: "run-1\n", stderr: "to-stderr\n", exitCode: 0 });

@@ -136,6 +136,35 @@ describe("Image on real UML guests", () => {
     expect(fs.readdirSync(path.join(cacheDir, "images")).filter((e) => e.startsWith(".tmp-"))).toEqual([]);
   });
 
+  test("the cache folder is 0700; a truncated or replaced cached image is detected and rebuilt", async () => {
+    expect(fs.statSync(path.join(cacheDir, "images")).mode & 0o777).toBe(0o700);
+    expect(fs.readFileSync(`${busybox.path}.sha256`, "utf8")).toMatch(
+      new RegExp(`^${busybox.sha256} ${busybox.sizeBytes} \\d+ \\d+\n$`),
+    );
+    // In a cache of its own: the images checked at the end stay as built.
+    const ownCache = path.join(tmp, "cache-damaged");
+    const first = await buildImage(resolveSpec({ preset: "busybox", cacheDir: ownCache }));
+    fs.chmodSync(first.path, 0o644);
+    fs.truncateSync(first.path, 4096);
+    const logs: string[] = [];
+    const rebuilt = await buildImage(resolveSpec({ preset: "busybox", cacheDir: ownCache }), (m) =>
+      logs.push(m),
+    );
+    expect(logs.join("\n")).toMatch(/is damaged \(its size is 4096 bytes, \d+ were published/);
+    expect(rebuilt.sizeBytes).toBe(first.sizeBytes);
+    expect(rebuilt.sha256).toBe(await sha256File(rebuilt.path));
+    // Replaced by another file of the same size: the stat differs, the hash catches it.
+    const other = path.join(ownCache, "other.bin");
+    fs.writeFileSync(other, Buffer.alloc(rebuilt.sizeBytes, 1));
+    fs.renameSync(other, rebuilt.path);
+    const logs2: string[] = [];
+    const again = await buildImage(resolveSpec({ preset: "busybox", cacheDir: ownCache }), (m) =>
+      logs2.push(m),
+    );
+    expect(logs2.join("\n")).toMatch(/is damaged \(its sha256 is/);
+    expect(again.sha256).toBe(await sha256File(again.path));
+  }, 300_000);
+
   test("a busybox guest applies the contract: hostname, addresses, sysctl, files, startup, ready", async () => {
     const dir = makeGuestFolder("bb1", {
       config: [

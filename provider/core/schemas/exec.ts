@@ -11,6 +11,21 @@ export function guestDirSchema() {
   ]);
 }
 
+/** The longest a timer can wait: 2^31-1 ms. */
+export const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+/** Why a check's `expect` and `flags` do not make a JavaScript RegExp, or undefined. */
+export function regexProblem(expect: string, flags: string): string | undefined {
+  if (!/^[dgimsuyv]*$/.test(flags) || new Set(flags).size !== flags.length)
+    return `flags "${flags}" are not RegExp flags: use some of d g i m s u y v, each once`;
+  try {
+    new RegExp(expect, flags);
+    return undefined;
+  } catch (e) {
+    return `expect is not a valid regular expression: ${(e as Error).message}`;
+  }
+}
+
 export function execSchema() {
   return z.object({
     /** The guest folder (`Guest.guestDir`): `<labDir>/g/<name>`. */
@@ -24,7 +39,14 @@ export function execSchema() {
     triggers: z.array(z.any()).default([]),
     /** The guest's boot id: a rebooted guest runs the command again. */
     bootId: z.string().default(""),
-    timeoutSeconds: z.number().positive().default(60),
+    timeoutSeconds: z
+      .number()
+      .positive()
+      .max(
+        MAX_TIMEOUT_SECONDS,
+        `use at most ${MAX_TIMEOUT_SECONDS} seconds (a longer timer would fire at once)`,
+      )
+      .default(60),
     /** A non-zero exit fails the update (default); false records it in `exitCode`. */
     failOnError: z.boolean().default(true),
   });
@@ -66,23 +88,42 @@ export function checksSchema() {
       /** The routing protocol that installed it, e.g. "ospf". */
       proto: z.string().optional(),
     }),
-    z.object({
-      ...base,
-      kind: z.literal("command"),
-      command: z.union([z.string().min(1), z.array(z.string()).min(1)]),
-      /** A regular expression stdout must match (JavaScript syntax). */
-      expect: z.string().optional(),
-      flags: z.string().default(""),
-      /** The exit code wanted (default 0 when `expect` is not given). */
-      exitCode: z.number().int().optional(),
-    }),
+    z
+      .object({
+        ...base,
+        kind: z.literal("command"),
+        command: z.union([z.string().min(1), z.array(z.string()).min(1)]),
+        /** A regular expression stdout must match (JavaScript syntax). */
+        expect: z.string().optional(),
+        flags: z.string().default(""),
+        /** The exit code wanted (default 0 when `expect` is not given). */
+        exitCode: z.number().int().optional(),
+      })
+      .superRefine((c, ctx) => {
+        const why = regexProblem(c.expect ?? "", c.flags);
+        if (why)
+          ctx.addIssue({
+            code: "custom",
+            path: [c.expect !== undefined && !why.startsWith("flags") ? "expect" : "flags"],
+            message: why,
+          });
+      }),
   ]);
   return z.object({
     checks: z.array(check).min(1, "give at least one check"),
     /** Each check is retried until it passes or this many seconds after the start. */
-    deadlineSeconds: z.number().positive().default(60),
+    deadlineSeconds: z
+      .number()
+      .positive()
+      .max(MAX_TIMEOUT_SECONDS, `use at most ${MAX_TIMEOUT_SECONDS} seconds`)
+      .default(60),
     /** Pause between attempts of one check. */
-    intervalMs: z.number().int().nonnegative().default(500),
+    intervalMs: z
+      .number()
+      .int()
+      .nonnegative()
+      .max(3_600_000, "use at most 3600000 ms (an hour) between attempts")
+      .default(500),
     /** Fail the update when a check fails (default false: results are outputs only). */
     failOnError: z.boolean().default(false),
     /** Any change checks again; the SDK passes the guests' boot ids. */

@@ -17,7 +17,10 @@ export interface CheckFailure {
 const NAME_RE = /^[a-z][a-z0-9-]{0,22}$/;
 const PATH_RE = /^\/[A-Za-z0-9._+/-]*$/;
 const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
-const MEMORY_RE = /^([0-9]+)([KMG])$/;
+// At most 12 digits: a longer number is no size any host has (and 400 digits parse to Infinity).
+const MEMORY_RE = /^([0-9]{1,12})([KMG])$/;
+/** The largest guest memory accepted: 256G. */
+export const MAX_MEMORY_MIB = 256 * 1024;
 const IPV4 =
   "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}";
 const IPV6 = "[0-9a-fA-F:]*:[0-9a-fA-F:.]*";
@@ -128,6 +131,9 @@ export function fields() {
     .regex(MEMORY_RE, 'use a number with K, M or G (e.g. "64M")')
     .refine((m) => memoryMiB(m) >= 48, {
       message: "use at least 48M (64M is safe): the UML 6.1 kernel panics at boot with 32M",
+    })
+    .refine((m) => !(memoryMiB(m) > MAX_MEMORY_MIB), {
+      message: `use at most ${MAX_MEMORY_MIB / 1024}G: a UML guest's memory is a file on the host`,
     });
   const word = (what: string) =>
     z.string().regex(/^[A-Za-z0-9._:/@%+=,-]+$/, `use a ${what} without spaces or shell characters`);
@@ -138,6 +144,30 @@ export function fields() {
   const engine = z.enum(["uml_switch", "vde"], { message: 'use "uml_switch" or "vde"' });
 
   return { orUnknown, name, path, mac, memory, word, cidr, ip, range, engine };
+}
+
+/**
+ * A guest file path as umlab stores it: "//etc//hosts/" is "/etc/hosts". Paths that differ
+ * only in repeated or trailing slashes name one file, so they must compare equal in a diff.
+ */
+export function normalizeGuestPath(p: string): string {
+  return (
+    "/" +
+    p
+      .split("/")
+      .filter((s) => s !== "")
+      .join("/")
+  );
+}
+
+/** Why a `files` key cannot be used, or undefined when it can (after normalizeGuestPath). */
+export function guestPathProblem(p: string): string | undefined {
+  const parts = p.split("/").filter((s) => s !== "");
+  if (parts.length === 0) return 'give a file, not "/"';
+  if (parts.includes("..") || parts.includes(".")) return "no '.' or '..' in guest paths";
+  if (parts[0] === "umlab")
+    return "/umlab is the host's contract folder (docs/guest-contract.md): choose another path";
+  return undefined;
 }
 
 /** Property path of a zod issue as Pulumi names it: `nics[0].mac`. */

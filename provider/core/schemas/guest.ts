@@ -1,6 +1,6 @@
 // A UML guest and its NICs (provider/guest/).
 import { z } from "zod";
-import { fields, kernelArgProblem, serialProblem } from "./fields";
+import { fields, kernelArgProblem, serialProblem, guestPathProblem, normalizeGuestPath } from "./fields";
 import { UNKNOWN } from "../unknown";
 import { replace, inPlace, derived, type ChangePolicy } from "../policy";
 
@@ -77,17 +77,39 @@ export function guestSchema() {
         word("sysctl value"),
       )
       .default({}),
-    modules: z.array(z.string().regex(/^[A-Za-z0-9_-]+$/, "use a module name (e.g. dummy)")).default([]),
+    modules: z
+      .array(
+        z
+          .string()
+          .regex(/^[A-Za-z0-9_][A-Za-z0-9_-]*$/, "use a module name (e.g. dummy; not starting with '-')"),
+      )
+      .default([]),
     files: z
       .record(
         z
           .string()
           .regex(/^\/[A-Za-z0-9._+/-]*$/, "use an absolute guest path")
-          .refine((p) => !p.split("/").includes(".."), {
-            message: "no '..' in guest paths",
+          .superRefine((p, ctx) => {
+            const why = guestPathProblem(p);
+            if (why) ctx.addIssue({ code: "custom", message: why });
           }),
         z.string(),
       )
+      .superRefine((r, ctx) => {
+        const seen = new Map<string, string>();
+        for (const k of Object.keys(r)) {
+          const n = normalizeGuestPath(k);
+          const other = seen.get(n);
+          if (other !== undefined)
+            ctx.addIssue({
+              code: "custom",
+              path: [k],
+              message: `"${k}" and "${other}" are the same file ${n}: keep one`,
+            });
+          seen.set(n, k);
+        }
+      })
+      .transform((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [normalizeGuestPath(k), v])))
       .default({}),
     startup: z.string().optional(),
     serial: z

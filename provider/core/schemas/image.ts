@@ -8,7 +8,7 @@ import type { CheckFailure } from "./fields";
 
 export const PACKAGE_RE = /^[a-z0-9][a-z0-9+.-]*$/;
 export const SUITE_RE = /^[a-z][a-z0-9-]*$/;
-const MODULE_RE = /^[A-Za-z0-9_-]+$/;
+const MODULE_RE = /^[A-Za-z0-9_][A-Za-z0-9_-]*$/;
 
 /** The Image argument names, in the order errors list them. */
 export const IMAGE_ARG_KEYS = [
