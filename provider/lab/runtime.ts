@@ -4,6 +4,8 @@
 import * as fs from "fs";
 import type * as pulumi from "@pulumi/pulumi";
 import * as naming from "../core/naming";
+import { reapUnder } from "../host/reap";
+import { removeNamespaceIfUnused } from "../host/netns";
 import { labRuntimeSchema, labRuntimePolicy, LabRuntimeInputs } from "../core/schemas";
 import { planFromPolicy, diffResult } from "../core/diff";
 import { defineProvider } from "../core/define";
@@ -44,6 +46,12 @@ export const labRuntimeProvider = defineProvider<LabRuntimeInputs, LabRuntimeOut
   async delete(o) {
     // Only ever remove a directory this resource made: <root>/<labId>.
     if (!o.dir || o.dir !== naming.labDir(o.root, o.labId)) return;
+    // Everything still running under the lab dir (orphans of interrupted runs, which no state
+    // records) goes first, whole process groups; throws, so destroy fails, if any survives.
+    await reapUnder(o.dir);
+    // Its taps' namespace, once the reaped tap processes took their devices with them (the
+    // name is per lab id: one still holding devices may be another root's lab of that id).
+    await removeNamespaceIfUnused(naming.namespaceOf(o.dir));
     fs.rmSync(o.dir, { recursive: true, force: true });
     try {
       fs.rmdirSync(o.root); // the shared root, when this was its last lab
