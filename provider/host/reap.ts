@@ -56,9 +56,15 @@ export function mentions(p: HostProcess, dir: string): boolean {
   return p.argv.some(under) || p.cwd === dir || p.cwd.startsWith(`${dir}/`);
 }
 
-/** SIGCONT (a stopped process ignores the rest) then SIGKILL to a group, or to the pid alone. */
-function killProcess(p: HostProcess, own: number): void {
-  const target = p.pgid > 1 && p.pgid !== own ? -p.pgid : p.pid;
+/**
+ * SIGCONT (a stopped process ignores the rest) then SIGKILL: to the whole group when its leader
+ * matches too (a lab process started in its own session, with its helpers), else to the pid
+ * alone (e.g. a `tail` of a lab log started by some script: never the script's whole group).
+ */
+function killProcess(p: HostProcess, own: number, match: (p: HostProcess) => boolean): void {
+  const leader = p.pgid === p.pid ? p : readProcess(p.pgid);
+  const wholeGroup = p.pgid > 1 && p.pgid !== own && !!leader && match(leader);
+  const target = wholeGroup ? -p.pgid : p.pid;
   for (const sig of ["SIGCONT", "SIGKILL"] as const) {
     try {
       process.kill(target, sig);
@@ -69,15 +75,16 @@ function killProcess(p: HostProcess, own: number): void {
 }
 
 /**
- * SIGCONT + SIGKILL the process group of every process for which `match` holds (each re-checked
- * in /proc just before it is signalled; never this process's own group); does not wait.
+ * SIGCONT + SIGKILL every process for which `match` holds, with its process group when the
+ * group's leader matches too (each re-checked in /proc just before it is signalled; never this
+ * process's own group); does not wait.
  */
 export function killMatching(match: (p: HostProcess) => boolean): HostProcess[] {
   const own = ownGroup();
   const found = findProcesses(match);
   for (const p of found) {
     const now = readProcess(p.pid); // pid reuse: still the process we matched?
-    if (now && match(now)) killProcess(now, own);
+    if (now && match(now)) killProcess(now, own, match);
   }
   return found;
 }

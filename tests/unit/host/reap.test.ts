@@ -58,6 +58,21 @@ describe("host/reap", () => {
     expect(groupOf(bySibling).length).toBe(2);
   });
 
+  test("a matching process in a group whose leader does not match is killed alone", async () => {
+    const lab = path.join(base, "lab3");
+    fs.mkdirSync(lab);
+    const script = '"$N" -e "setTimeout(() => 0, 300000)" "$D/x"; sleep 300';
+    const leader = child_process.spawn("sh", ["-c", script], {
+      env: { ...process.env, N: process.execPath, D: lab },
+      detached: true,
+      stdio: "ignore",
+    });
+    started.push(leader);
+    await waitFor(() => findProcesses((p) => mentions(p, lab)).length > 0, 5000);
+    expect(await reapUnder(lab)).toBe(1);
+    expect(processAlive(leader.pid)).toBe(true);
+  });
+
   test("reapPrevious matches the program and whole arguments only", async () => {
     const ctl = path.join(base, "sw0.ctl");
     const other = start([`${ctl}x`]);
