@@ -188,23 +188,28 @@ export async function bootGuest(g: GuestInputs): Promise<{ pid: number; instance
     fs.closeSync(agentFd);
     for (const fd of cableFds) fs.closeSync(fd);
   }
-  const instance = host.processInstance(pid) ?? `${pid}:0`;
-  // A 20 ms poll (one stat and one /proc read): a busybox guest is ready about 1.5 s after
-  // launch, and a 100 ms poll added 50 ms on average to every boot.
-  const ready = await host.waitFor(
-    () => fs.existsSync(p.ready) || !host.processAlive(pid),
-    g.readyTimeoutSeconds * 1000,
-    20,
-  );
-  if (!ready || !fs.existsSync(p.ready)) {
-    const why = ready ? "exited before it was ready" : `was not ready after ${g.readyTimeoutSeconds} s`;
-    await host.stopGroup(pid);
-    throw new Error(
-      `guest ${g.name} ${why} (no ${p.ready})\n` +
-        `--- console log ${p.consoleLog} (tail) ---\n${host.fileTail(p.consoleLog, 20)}\n` +
-        `--- ${p.initLog} (tail) ---\n${host.fileTail(p.initLog, 20)}`,
+  try {
+    const instance = host.processInstance(pid) ?? `${pid}:0`;
+    // A 20 ms poll (one stat and one /proc read): a busybox guest is ready about 1.5 s after
+    // launch, and a 100 ms poll added 50 ms on average to every boot.
+    const ready = await host.waitFor(
+      () => fs.existsSync(p.ready) || !host.processAlive(pid),
+      g.readyTimeoutSeconds * 1000,
+      20,
     );
+    if (!ready || !fs.existsSync(p.ready)) {
+      const why = ready ? "exited before it was ready" : `was not ready after ${g.readyTimeoutSeconds} s`;
+      throw new Error(
+        `guest ${g.name} ${why} (no ${p.ready})\n` +
+          `--- console log ${p.consoleLog} (tail) ---\n${host.fileTail(p.consoleLog, 20)}\n` +
+          `--- ${p.initLog} (tail) ---\n${host.fileTail(p.initLog, 20)}`,
+      );
+    }
+    if (!(await host.waitFor(() => fs.existsSync(p.mconsole), 5000)))
+      throw new Error(`guest ${g.name} is ready but UML made no ${p.mconsole}`);
+    return { pid, instance };
+  } catch (e) {
+    await host.stopGroup(pid); // nothing records this process once boot fails
+    throw e;
   }
-  await host.waitFor(() => fs.existsSync(p.mconsole), 5000);
-  return { pid, instance };
 }

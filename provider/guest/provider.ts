@@ -4,6 +4,7 @@
 // guest/plan.ts). Booting: guest/boot.ts; NICs: guest/nics.ts; halt/pause: guest/power.ts.
 import * as fs from "fs";
 import * as host from "../host/process";
+import * as reap from "../host/reap";
 import * as naming from "../core/naming";
 import {
   guestSchema,
@@ -44,6 +45,16 @@ function markDeadSwitches(nics: NicInputs[]): NicInputs[] {
   });
 }
 
+/**
+ * Stop a running process of this guest that no state records: any process whose argv names
+ * its umid and the lab's uml_dir (so also the one in its pid file `<uml_dir>/<umid>/pid`),
+ * checked again in /proc just before it is signalled (pids get reused).
+ */
+export async function stopOrphanGuest(g: Pick<GuestInputs, "labDir" | "name">): Promise<number> {
+  const words = [`umid=${g.name}`, `uml_dir=${naming.labPaths(g.labDir).umlDir}`];
+  return reap.reapMatching((q) => words.every((w) => q.argv.includes(w)), `guest ${g.name}`);
+}
+
 export const guestProvider = defineProvider<GuestInputs, GuestOutputs>({
   schema: guestSchema,
   policy: guestPolicy,
@@ -52,31 +63,33 @@ export const guestProvider = defineProvider<GuestInputs, GuestOutputs>({
 
   async create(g) {
     const p = naming.guestPaths(g.labDir, g.name);
+    // Create runs, so no state records this guest: a live process of it is an orphan of an
+    // interrupted or failed run (it would hold the name and the mconsole socket). Stop it.
+    await stopOrphanGuest(g);
     const { pid, instance } = await bootGuest(g);
-    const bootId = await readBootId(p.mconsole);
-    // The init applied the netem lines (or logged why not): check them now, so a guest whose
-    // image cannot do netem fails here with the reason instead of running without it.
-    const nics = Array.isArray(g.nics) ? (g.nics as NicInputs[]) : [];
-    for (const [k, nic] of nics.entries()) {
-      if (!netemSettings(nic)) continue;
-      try {
-        await setNetem(g, k);
-      } catch (e) {
-        await host.stopGroup(pid);
-        throw e;
-      }
+    try {
+      const bootId = await readBootId(p.mconsole);
+      // The init applied the netem lines (or logged why not): check them now, so a guest whose
+      // image cannot do netem fails here with the reason instead of running without it.
+      const nics = Array.isArray(g.nics) ? (g.nics as NicInputs[]) : [];
+      for (const [k, nic] of nics.entries()) if (netemSettings(nic)) await setNetem(g, k);
+      if (g.paused) await setPaused({ name: g.name, mconsole: p.mconsole }, true);
+      const outs: GuestOutputs = {
+        ...g,
+        pid,
+        instance,
+        bootId,
+        mconsole: p.mconsole,
+        consoleLog: p.consoleLog,
+        guestDir: p.dir,
+      };
+      return { id: `${g.name}@${g.labDir}`, outs };
+    } catch (e) {
+      // Nothing records this process once create fails: never leave it running.
+      host.signalGroup(pid, "SIGCONT"); // a paused guest is not stopped, but be sure
+      await host.stopGroup(pid);
+      throw e;
     }
-    if (g.paused) await setPaused({ name: g.name, mconsole: p.mconsole }, true);
-    const outs: GuestOutputs = {
-      ...g,
-      pid,
-      instance,
-      bootId,
-      mconsole: p.mconsole,
-      consoleLog: p.consoleLog,
-      guestDir: p.dir,
-    };
-    return { id: `${g.name}@${g.labDir}`, outs };
   },
 
   read(o) {

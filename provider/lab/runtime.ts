@@ -4,6 +4,8 @@
 import * as fs from "fs";
 import type * as pulumi from "@pulumi/pulumi";
 import * as naming from "../core/naming";
+import { reapUnder } from "../host/reap";
+import { removeNamespaceIfUnused } from "../host/netns";
 import { labRuntimeSchema, labRuntimePolicy, LabRuntimeInputs } from "../core/schemas";
 import { planFromPolicy, diffResult } from "../core/diff";
 import { defineProvider } from "../core/define";
@@ -53,10 +55,17 @@ export const labRuntimeProvider = defineProvider<LabRuntimeInputs, LabRuntimeOut
     // and it are still this user's own (never another user's directory or a link's target).
     // The root stays: it is per user, or one the user named (UMLAB_RUNTIME), maybe shared.
     if (!o.dir || o.dir !== naming.labDir(o.root, o.labId)) return;
-    if (dirFacts(o.root) === undefined) return;
-    assertOwnedDir(o.root, "the runtime root");
-    if (dirFacts(o.dir) === undefined) return;
-    assertOwnedDir(o.dir, "the lab directory");
+    const rootThere = dirFacts(o.root) !== undefined;
+    if (rootThere) assertOwnedDir(o.root, "the runtime root");
+    const dirThere = rootThere && dirFacts(o.dir) !== undefined;
+    if (dirThere) assertOwnedDir(o.dir, "the lab directory");
+    // Everything still running under the lab dir (orphans of interrupted runs, which no state
+    // records) goes first, whole process groups; throws, so destroy fails, if any survives.
+    await reapUnder(o.dir);
+    // Its taps' namespace, once the reaped tap processes took their devices with them (the
+    // name is per lab id: one still holding devices may be another root's lab of that id).
+    await removeNamespaceIfUnused(naming.namespaceOf(o.dir));
+    if (!dirThere) return;
     fs.rmSync(o.dir, { recursive: true, force: true });
   },
 });

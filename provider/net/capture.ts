@@ -12,6 +12,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
 import * as host from "../host/process";
+import * as reap from "../host/reap";
 import * as netns from "../host/netns";
 import * as naming from "../core/naming";
 import { captureSchema, capturePolicy, CaptureInputs, CheckFailure } from "../core/schemas";
@@ -101,8 +102,13 @@ export const captureProvider = defineProvider<CaptureInputs, CaptureOutputs>({
     const p = naming.capturePaths(c.labDir, c.name, c.file);
     fs.mkdirSync(path.dirname(p.log), { recursive: true, mode: 0o700 });
     fs.mkdirSync(path.dirname(p.file), { recursive: true, mode: 0o700 });
-    fs.rmSync(p.file, { force: true });
     const { cmd, args } = captureCommand(c, p.file);
+    // A writer of this file still running (an interrupted run): stop it before the new one.
+    // (a process naming the file after -w, or beside this switch's control: never a reader of it).
+    const writes = (argv: string[]) =>
+      argv.includes(p.file) && (argv[argv.indexOf(p.file) - 1] === "-w" || argv.includes(String(c.control)));
+    await reap.reapMatching((q) => writes(q.argv), `capture ${c.name}`);
+    fs.rmSync(p.file, { force: true });
     const pid = host.spawnDetached(cmd, args, { logFile: p.log });
     // The file appears when the writer (or tcpdump) has opened its source and its output.
     const ok = await host.waitFor(() => fs.existsSync(p.file) || !host.processAlive(pid), 10_000, 100);

@@ -9,6 +9,7 @@
 import * as fs from "fs";
 import type * as pulumi from "@pulumi/pulumi";
 import * as host from "../host/process";
+import * as reap from "../host/reap";
 import * as naming from "../core/naming";
 import {
   impairmentSchema,
@@ -75,6 +76,7 @@ async function startDaemon(cmd: string, args: string[], pidFile: string, log: st
 
 async function startFilter(i: ImpairmentInputs): Promise<{ filterPid: number; filterInstance: string }> {
   const p = naming.impairmentPaths(i.labDir, i.name);
+  await reap.reapPrevious("wirefilter", [p.filterPid], `impairment ${i.name}`);
   const pid = await startDaemon(
     "wirefilter",
     ["-v", `${p.control}:${i.upstream}`, ...filterArgs(i), "--daemon", "--pidfile", p.filterPid],
@@ -94,6 +96,9 @@ export const impairmentProvider = defineProvider<ImpairmentInputs, ImpairmentOut
   async create(i) {
     const p = naming.impairmentPaths(i.labDir, i.name);
     fs.mkdirSync(p.dir, { recursive: true, mode: 0o700 });
+    // Its private switch and wirefilter still running (an interrupted run): stop them first.
+    await reap.reapPrevious("wirefilter", [p.filterPid], `impairment ${i.name}`);
+    await reap.reapPrevious("vde_switch", [p.pidFile], `impairment ${i.name}`);
     fs.rmSync(p.control, { recursive: true, force: true });
     const pid = await startDaemon("vde_switch", ["-s", p.control, "-d", "-p", p.pidFile], p.pidFile, p.log);
     const instance = host.processInstance(pid) as string;

@@ -10,6 +10,7 @@
 import * as fs from "fs";
 import type * as pulumi from "@pulumi/pulumi";
 import * as host from "../host/process";
+import * as reap from "../host/reap";
 import * as naming from "../core/naming";
 import { serialCableSchema, serialCablePolicy, SerialCableInputs } from "../core/schemas";
 import { planFromPolicy, diffResult } from "../core/diff";
@@ -40,10 +41,16 @@ export function planSerialCable(olds: SerialCableInputs, news: SerialCableInputs
 async function startRelay(c: SerialCableInputs): Promise<{ pid: number; instance: string }> {
   const p = naming.cablePaths(c.labDir, c.name);
   const { cmd, args } = relayCommand(c);
+  // A relay of this cable still running (an interrupted run, or a failed update): stop it,
+  // or two relays would share the FIFOs and split the bytes between them.
+  await reap.reapPrevious(cmd, args.slice(-2), `cable ${c.name}`);
   const pid = host.spawnDetached(cmd, args, { logFile: p.log });
   await host.sleep(200);
   const instance = host.processInstance(pid);
-  if (!instance) throw new Error(`SerialCable ${c.name}: socat exited at once\n${host.fileTail(p.log, 10)}`);
+  if (!instance) {
+    host.signalGroup(pid, "SIGKILL"); // its helpers, if any
+    throw new Error(`SerialCable ${c.name}: socat exited at once\n${host.fileTail(p.log, 10)}`);
+  }
   return { pid, instance };
 }
 

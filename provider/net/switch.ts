@@ -3,6 +3,7 @@
 import * as fs from "fs";
 import type * as pulumi from "@pulumi/pulumi";
 import * as host from "../host/process";
+import * as reap from "../host/reap";
 import * as naming from "../core/naming";
 import { switchSchema, switchPolicy, labSocketFailures, SwitchInputs } from "../core/schemas";
 import { planFromPolicy, diffResult } from "../core/diff";
@@ -63,13 +64,19 @@ export const switchProvider = defineProvider<SwitchInputs, SwitchOutputs>({
 
   async create(i) {
     const p = naming.switchPaths(i.labDir, i.name, i.engine);
-    removePaths(i); // a stale socket from a switch that died
     const { cmd, args } = switchCommand(i);
+    // A switch of this name still running (an interrupted run: no state records it) would
+    // keep its socket and its guests' links: stop it first, then the stale files.
+    await reap.reapPrevious(cmd, [p.control], `switch ${i.name}`);
+    removePaths(i);
     const started = host.spawnDetached(cmd, args, { logFile: p.log });
     let pid = started;
     if (i.engine === "vde") {
       const fromFile = await host.waitFor(() => host.readPid(p.pidFile), 10_000);
-      if (!fromFile) throw new Error(`vde_switch did not write ${p.pidFile}\n${host.fileTail(p.log)}`);
+      if (!fromFile) {
+        await reap.reapPrevious(cmd, [p.control], `switch ${i.name}`);
+        throw new Error(`vde_switch did not write ${p.pidFile}\n${host.fileTail(p.log)}`);
+      }
       pid = fromFile;
     }
     const up = await host.waitFor(() => fs.existsSync(p.socket) && host.processAlive(pid), 10_000);

@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { REPO } from "./stack";
+import { killMatching } from "../../provider/host/reap";
 
 /** Pulumi CLI on PATH: the project's toolchain (scripts/toolchain.sh path). */
 export function ensurePulumiOnPath(): void {
@@ -43,19 +44,11 @@ export function processesMentioning(needle: string): { pid: number; pgid: number
 }
 
 /**
- * SIGKILL every process group with a process whose command line mentions `needle` (a runtime
- * dir); SIGCONT first, so a suspended switch goes too.
+ * SIGKILL every process group with a process whose command line or cwd mentions `needle` (a
+ * runtime dir); SIGCONT first, so a suspended switch goes too (provider/host/reap.ts).
  */
 export function killGroupsMentioning(needle: string): void {
-  for (const p of processesMentioning(needle)) {
-    if (p.pgid <= 1 || p.pgid === process.pid) continue;
-    try {
-      process.kill(-p.pgid, "SIGCONT");
-      process.kill(-p.pgid, "SIGKILL");
-    } catch {
-      /* gone */
-    }
-  }
+  killMatching((p) => p.argv.join(" ").includes(needle) || p.cwd.startsWith(needle));
 }
 
 /** Build dist/ (tsc) when a source the CLI needs is newer than its compiled file. */
