@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as host from "../host/process";
 import { confinedCommand, systemBinds, type Bind } from "../host/confine";
+import { readGuestTextSync } from "../host/files";
 import * as naming from "../core/naming";
 import { GuestInputs, NicInputs } from "../core/schemas";
 import { netemSettings } from "./plan";
@@ -199,8 +200,10 @@ export async function bootGuest(g: GuestInputs): Promise<{ pid: number; instance
     );
     if (!ready || !fs.existsSync(p.ready)) {
       const why = ready ? "exited before it was ready" : `was not ready after ${g.readyTimeoutSeconds} s`;
+      const panic = panicExcerpt(readGuestTextSync(p.consoleLog, 1024 * 1024));
       throw new Error(
         `guest ${g.name} ${why} (no ${p.ready})\n` +
+          (panic ? `--- the kernel's first error (console log) ---\n${panic}\n` : "") +
           `--- console log ${p.consoleLog} (tail) ---\n${host.fileTail(p.consoleLog, 20)}\n` +
           `--- ${p.initLog} (tail) ---\n${host.fileTail(p.initLog, 20)}`,
       );
@@ -212,4 +215,15 @@ export async function bootGuest(g: GuestInputs): Promise<{ pid: number; instance
     await host.stopGroup(pid); // nothing records this process once boot fails
     throw e;
   }
+}
+
+/**
+ * The lines around the first sign of a failed boot in a console log (a panic's cause comes
+ * before its stack, which is all a tail shows): from a few lines before the first "Kernel
+ * panic", "VFS:", ubd or "Failed to" line to a few after it. "" when there is none.
+ */
+export function panicExcerpt(log: string, before = 8, after = 4): string {
+  const lines = log.split("\n");
+  const k = lines.findIndex((l) => /Kernel panic|VFS: |ubd[a-z0-9]*: |Failed to |Backing file/.test(l));
+  return k < 0 ? "" : lines.slice(Math.max(0, k - before), k + after + 1).join("\n");
 }

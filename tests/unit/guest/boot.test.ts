@@ -53,3 +53,21 @@ describe("guest command line and contract", () => {
     );
   });
 });
+
+describe("a failed boot's error shows the kernel's first error, not only the tail", () => {
+  const { panicExcerpt } = require("../../../provider/guest/boot");
+  test("the lines around the first VFS/panic line", () => {
+    const log = [
+      ...Array.from({ length: 30 }, (_, i) => `boot line ${i}`),
+      "ubda: unable to open COW file (locked)",
+      'VFS: Cannot open root device "ubda" or unknown-block(98,0): error -6',
+      "Kernel panic - not syncing: VFS: Unable to mount root fs",
+      ...Array.from({ length: 40 }, (_, i) => `stack ${i}`),
+    ].join("\n");
+    const x = panicExcerpt(log);
+    expect(x).toContain("ubda: unable to open COW file");
+    expect(x).toContain("boot line 29");
+    expect(x).not.toContain("stack 10");
+    expect(panicExcerpt("all fine\nready")).toBe("");
+  });
+});
