@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { preflight } from "../../sdk/validate";
-import { schemas } from "../../provider/core/schemas";
+import { preflight } from "../../../sdk/validate";
+import { schemas } from "../../../provider/core/schemas";
 
 describe("SDK constructors validate early and name the field", () => {
   const g = { labDir: "/l", name: "g1", disks: [{ path: "/l/disk/g1.cow" }] };

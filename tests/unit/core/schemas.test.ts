@@ -1,7 +1,7 @@
-import { schemas, validate, memoryMiB, UNKNOWN, socketPathFailures } from "../../provider/core/schemas";
-import * as naming from "../../provider/core/naming";
-import { checkGuest } from "../../provider/guest/provider";
-import { switchProvider } from "../../provider/net/switch";
+import { schemas, validate, memoryMiB, UNKNOWN, socketPathFailures } from "../../../provider/core/schemas";
+import * as naming from "../../../provider/core/naming";
+import { checkGuest } from "../../../provider/guest/provider";
+import { switchProvider } from "../../../provider/net/switch";
 
 const checkSwitch = (news: Record<string, unknown>) => switchProvider.check!({}, news);
 

@@ -1,12 +1,12 @@
 // Issue 16, finding 9: inputs that used to slip through. Each test feeds the bad input and
 // shows it is refused with a message naming the field, or bounded.
-import { crashGuest } from "../../provider/guest/power";
-import { signalGroup } from "../../provider/host/process";
-import { parseArgs, UsageError } from "../../cli/args";
-import { judge, regexMatches, RegexBudgetError } from "../../provider/exec/checks";
-import { planGuest } from "../../provider/guest/plan";
-import { checksSchema, guestSchema, validate } from "../../provider/core/schemas";
-import { base } from "./guest/fixtures";
+import { crashGuest } from "../../../provider/guest/power";
+import { signalGroup } from "../../../provider/host/process";
+import { parseArgs, UsageError } from "../../../cli/args";
+import { judge, regexMatches, RegexBudgetError } from "../../../provider/exec/checks";
+import { planGuest } from "../../../provider/guest/plan";
+import { checksSchema, guestSchema, validate } from "../../../provider/core/schemas";
+import { base } from "../guest/fixtures";
 
 describe("crash() and process groups", () => {
   test("pid 1, 0, negative or fractional is refused before any signal", async () => {
