@@ -42,7 +42,9 @@ while [ "$1" != "--" ]; do
   dir|rodir) mkdir -p "$dst"; mount --bind "$src" "$dst" ;;
   file|rofile) mkdir -p "\${dst%/*}"; [ -e "$dst" ] || : >"$dst"; mount --bind "$src" "$dst" ;;
   tmp) mkdir -p "$dst"; chmod 1777 "$dst" ;;
-  hide) mount -t tmpfs -o ro,mode=0500,size=4k umlab-hidden "$dst" ;;
+  # A sibling guest being re-created at the same moment may have just removed its dir: then
+  # there is nothing to hide (and nothing to fail on).
+  hide) [ ! -e "$dst" ] || mount -t tmpfs -o ro,mode=0500,size=4k umlab-hidden "$dst" || [ ! -e "$dst" ] ;;
   *) echo "umlab-confine: unknown kind $kind" >&2; exit 2 ;;
   esac
   case $kind in ro*) mount -o remount,bind,ro "$dst" ;; esac
