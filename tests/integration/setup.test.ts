@@ -57,10 +57,13 @@ describe("toolchain setup on a machine that cannot build", () => {
 
 describe("Debian packages", () => {
   test("a package the mirror lacks gives one clear message naming it", () => {
+    // setup keeps its apt log on failure: give it a scratch TMPDIR so the test leaves nothing.
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "umlab-pkgs-"));
     const r = child_process.spawnSync("bash", [path.join(REPO, "scripts/setup.sh"), "packages"], {
-      env: { ...process.env, UMLAB_DEBIAN_PACKAGES: "bash umlab-no-such-package" },
+      env: { ...process.env, TMPDIR: tmp, UMLAB_DEBIAN_PACKAGES: "bash umlab-no-such-package" },
       encoding: "utf8",
     });
+    fs.rmSync(tmp, { recursive: true, force: true });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(
       /ERROR: (could not install Debian packages|missing Debian packages): umlab-no-such-package/,
