@@ -6,6 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { REPO } from "./stack";
 import { killMatching } from "../../provider/host/reap";
+import { waitFor } from "../../provider/host/process";
 
 /** Pulumi CLI on PATH: the project's toolchain (scripts/toolchain.sh path). */
 export function ensurePulumiOnPath(): void {
@@ -97,4 +98,23 @@ export function labSandbox(tag: string, runtimePrefix: string): LabSandbox {
       fs.rmSync(scratch, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Ping from a guest now, through its console shell (the console FIFO the Guest resource gives
+ * con0): the exit code comes back through the guest folder. Works without the exec agent.
+ */
+export async function consolePing(g: { guestDir: string }, target: string, tag = "ping"): Promise<boolean> {
+  const name = `${tag}-${target}-${Date.now()}`;
+  const result = path.join(g.guestDir, "state", name);
+  fs.appendFileSync(
+    path.join(g.guestDir, "console.in"),
+    `ping -c 2 -W 2 ${target} >/dev/null 2>&1; echo $? > /umlab/state/${name}\n`,
+  );
+  const done = await waitFor(
+    () => fs.existsSync(result) && fs.readFileSync(result, "utf8").trim() !== "",
+    30_000,
+    100,
+  );
+  return !!done && fs.readFileSync(result, "utf8").trim() === "0";
 }

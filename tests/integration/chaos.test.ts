@@ -11,7 +11,7 @@ import * as child_process from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
-import { labSandbox, LabSandbox, processesMentioning } from "../helpers/lab";
+import { labSandbox, LabSandbox, processesMentioning, consolePing } from "../helpers/lab";
 import { buildImage, resolveSpec } from "../../provider/image/provider";
 import { processAlive, processInstance, sleep, waitFor } from "../../provider/host/process";
 import { findProcesses } from "../../provider/host/reap";
@@ -104,22 +104,6 @@ function tree(dir: string): string[] {
   return (fs.readdirSync(dir, { recursive: true }) as string[]).map((p) => path.join(dir, p));
 }
 
-/** Ping from a guest's console shell; the exit code comes back through the guest folder. */
-async function pingNow(g: GuestInfo, target: string): Promise<boolean> {
-  const tag = `chaos-${target}-${Date.now()}`;
-  const result = path.join(g.guestDir, "state", tag);
-  fs.appendFileSync(
-    path.join(g.guestDir, "console.in"),
-    `ping -c 2 -W 2 ${target} >/dev/null 2>&1; echo $? > /umlab/state/${tag}\n`,
-  );
-  const done = await waitFor(
-    () => fs.existsSync(result) && fs.readFileSync(result, "utf8").trim() !== "",
-    30_000,
-    100,
-  );
-  return !!done && fs.readFileSync(result, "utf8").trim() === "0";
-}
-
 describe("chaos: interrupted and killed runs of a 3-guest lab converge and leave nothing", () => {
   let sandbox: LabSandbox | undefined;
   let t: TestStack | undefined;
@@ -177,7 +161,7 @@ describe("chaos: interrupted and killed runs of a 3-guest lab converge and leave
     // Exactly the lab's own process groups: 3 guests + 2 switches.
     const groups = new Set(processesMentioning(labDir).map((p) => p.pgid));
     expect(groups.size).toBe(5);
-    expect(await pingNow(guests[0], "10.0.0.2")).toBe(true);
+    expect(await consolePing(guests[0], "10.0.0.2", "chaos")).toBe(true);
     return guests;
   }
 

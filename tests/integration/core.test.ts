@@ -7,7 +7,7 @@ import * as child_process from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
-import { labSandbox, LabSandbox, processesMentioning } from "../helpers/lab";
+import { labSandbox, LabSandbox, processesMentioning, consolePing } from "../helpers/lab";
 import { buildImage, resolveSpec, sha256File } from "../../provider/image/provider";
 import { processAlive, waitFor } from "../../provider/host/process";
 
@@ -48,25 +48,6 @@ function uptime(g: GuestInfo): number {
 }
 
 const ADDR = ["10.0.0.1", "10.0.0.2", "10.0.0.3"];
-
-/**
- * Ping from a guest now: the command goes to the guest's console shell (the console FIFO the
- * Guest resource gives con0) and the exit code comes back through the guest folder.
- */
-async function pingNow(g: GuestInfo, target: string): Promise<boolean> {
-  const tag = `reping-${target}-${Date.now()}`;
-  const result = path.join(g.guestDir, "state", tag);
-  fs.appendFileSync(
-    path.join(g.guestDir, "console.in"),
-    `ping -c 2 -W 2 ${target} >/dev/null 2>&1; echo $? > /umlab/state/${tag}\n`,
-  );
-  const done = await waitFor(
-    () => fs.existsSync(result) && fs.readFileSync(result, "utf8").trim() !== "",
-    30_000,
-    100,
-  );
-  return !!done && fs.readFileSync(result, "utf8").trim() === "0";
-}
 
 describe("core lab: Switch, CowDisk, Guest and Lab on real UML", () => {
   let sandbox: LabSandbox | undefined;
@@ -211,8 +192,8 @@ describe("core lab: Switch, CowDisk, Guest and Lab on real UML", () => {
       expect(after[k].pid).toBe(g.pid);
       expect(mconsole(g.mconsole, "proc", "sys/kernel/random/boot_id").text).toBe(g.bootId);
     }
-    expect(await pingNow(c.guests[0], "10.0.0.3")).toBe(true);
-    expect(await pingNow(c.guests[1], "10.0.0.1")).toBe(true);
+    expect(await consolePing(c.guests[0], "10.0.0.3", "reping")).toBe(true);
+    expect(await consolePing(c.guests[1], "10.0.0.1", "reping")).toBe(true);
 
     // kill -9 the switch: refresh notices, up restarts it and re-plugs the guests.
     const sw0 = (up.outputs.switches.value as Record<string, { pid: number }>).sw0.pid;
@@ -223,7 +204,7 @@ describe("core lab: Switch, CowDisk, Guest and Lab on real UML", () => {
     const again = await c.t.stack.preview();
     expect(again.changeSummary).toEqual({ same: expect.any(Number), create: 1, update: 3 });
     await c.t.stack.up();
-    expect(await pingNow(c.guests[2], "10.0.0.2")).toBe(true);
+    expect(await consolePing(c.guests[2], "10.0.0.2", "reping")).toBe(true);
     for (const g of c.guests)
       expect(mconsole(g.mconsole, "proc", "sys/kernel/random/boot_id").text).toBe(g.bootId);
 
