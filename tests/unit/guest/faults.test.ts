@@ -3,25 +3,11 @@
 import { planGuest } from "../../../provider/guest/plan";
 import { guestArgs, serialTransports, cableFifos } from "../../../provider/guest/boot";
 import { GuestInputs } from "../../../provider/core/schemas";
+import { base } from "./fixtures";
 
 describe("faults as state", () => {
   test("pausing a guest is an in-place change", () => {
-    const g = {
-      labDir: "/l",
-      name: "g1",
-      kernel: "/usr/bin/linux.uml",
-      memory: "64M",
-      disks: [{ path: "/l/d" }],
-      nics: [],
-      routes: [],
-      sysctls: {},
-      modules: [],
-      files: {},
-      serial: [],
-      kernelArgs: [],
-      readyTimeoutSeconds: 120,
-      paused: false,
-    } as GuestInputs;
+    const g: GuestInputs = { ...base, nics: [] };
     const p = planGuest(g, { ...g, paused: true });
     expect(p.changes).toEqual(["paused"]);
     expect(p.replaces).toEqual([]);
@@ -40,25 +26,7 @@ describe("serial cable", () => {
     ]);
   });
   test("the guest command line names the fds, not the cable", () => {
-    const args = guestArgs(
-      {
-        labDir: "/l",
-        name: "g1",
-        kernel: "/usr/bin/linux.uml",
-        memory: "64M",
-        disks: [{ path: "/l/d" }],
-        nics: [],
-        routes: [],
-        sysctls: {},
-        modules: [],
-        files: {},
-        serial: ["null", "cable:/l/ser/c.a"],
-        kernelArgs: [],
-        readyTimeoutSeconds: 120,
-        paused: false,
-      } as GuestInputs,
-      "/l",
-    );
+    const args = guestArgs({ ...base, nics: [], serial: ["null", "cable:/l/ser/c.a"] }, "/l");
     expect(args).toContain("ssl1=fd:4,fd:5");
   });
 });
