@@ -13,6 +13,7 @@ import * as path from "path";
 import * as host from "../host/process";
 import * as files from "../host/files";
 import * as naming from "../core/naming";
+import { giveToGuest } from "../lab/guest-user";
 import { commandScript, commandLabel } from "./quote";
 
 export { shQuote, commandScript, commandLabel } from "./quote";
@@ -248,6 +249,9 @@ export async function execInGuest(
     fs.writeFileSync(path.join(dir, "cmd"), script, { flag: "wx", mode: 0o600 });
     if (opts.stdin !== undefined)
       fs.writeFileSync(path.join(dir, "stdin"), opts.stdin, { flag: "wx", mode: 0o600 });
+    // The guest's UML process may run as a user of its own (core/guest-user.ts): it reads the
+    // request and writes out/err/rc here.
+    giveToGuest(labDir, [dir, path.join(dir, "cmd"), path.join(dir, "stdin")]);
     await sendLine(p.agentIn, `X ${id}\n`, guest);
     const how = await waitForRc(dir, p.dir, timeoutMs, () => guestPid(labDir, guest) !== undefined);
     if (how === "timeout" || typeof how === "object") {

@@ -9,6 +9,8 @@ import { readGuestTextSync } from "../host/files";
 import * as naming from "../core/naming";
 import { GuestInputs, NicInputs } from "../core/schemas";
 import { netemSettings } from "./plan";
+import { mayAccess, type GuestIdentity } from "../core/guest-user";
+import { guestIdentityOf, giveToGuest } from "../lab/guest-user";
 
 /** The UML `ethN=` transport for a NIC. */
 export function nicTransport(nic: Pick<NicInputs, "engine" | "control" | "mac">): string {
@@ -141,10 +143,55 @@ export function writeGuestFolder(g: GuestInputs): void {
   writeContractConfig(g);
   for (const [guestPath, content] of Object.entries(g.files)) {
     const target = path.join(p.files, guestPath);
-    fs.mkdirSync(path.dirname(target), { recursive: true });
+    // 0755 whatever the umask: `cp -a` gives the guest these modes, and a guest running as a
+    // user of its own reads them by their "other" bits.
+    const first = fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
+    for (let d = path.dirname(target); first && d.length >= first.length; d = path.dirname(d))
+      fs.chmodSync(d, 0o755);
     host.writeFileAtomic(target, content, 0o644);
   }
   if (g.startup !== undefined) host.writeFileAtomic(p.startup, g.startup, 0o755);
+}
+
+/** Is `p` inside the lab dir (made by umlab, so umlab may hand it to the guest's user)? */
+function inLab(p: string, labDir: string): boolean {
+  return p.startsWith(`${labDir}/`);
+}
+
+/**
+ * When guests run as a user of their own (core/guest-user.ts): hand them what their UML process
+ * writes (their folder's state and exec dirs, their COW files, the lab's umid dir), let them
+ * through the socket dirs (traverse only), and refuse, naming the file and the fix, a kernel,
+ * backing file or outside disk that user cannot use. Undefined: the guest runs as the caller.
+ */
+export function handToGuest(g: GuestInputs): GuestIdentity | undefined {
+  const id = guestIdentityOf(g.labDir);
+  if (!id) return undefined;
+  const p = naming.guestPaths(g.labDir, g.name);
+  const lab = naming.labPaths(g.labDir);
+  const who = `the guests' user (uid ${id.uid}, gid ${id.gid}; UMLAB_GUEST_USER, README "Security model")`;
+  const need = (file: string, want: "r" | "rw" | "rx", what: string) => {
+    const st = fs.statSync(file, { throwIfNoEntry: false });
+    if (st && !mayAccess(st, id, want))
+      throw new Error(
+        `guest ${g.name}: ${what} ${file} is not ${want === "rx" ? "executable" : want === "r" ? "readable" : "writable"} by ${who}: ` +
+          `make it so (chmod/chown), or put the disk in the lab with a CowDisk`,
+      );
+  };
+  need(g.kernel, "rx", "the kernel");
+  for (const d of g.disks) {
+    if (d.backing) need(d.backing, "r", "the backing file");
+    if (!inLab(d.path, g.labDir)) need(d.path, "rw", "the disk");
+  }
+  for (const d of [lab.switchesDir, lab.impairmentsDir]) fs.chmodSync(d, 0o711);
+  giveToGuest(g.labDir, [
+    p.dir,
+    p.state,
+    p.execDir,
+    lab.umlDir,
+    ...g.disks.map((d) => d.path).filter((d) => inLab(d, g.labDir)),
+  ]);
+  return id;
 }
 
 /**
@@ -175,6 +222,8 @@ export async function bootGuest(g: GuestInputs): Promise<{ pid: number; instance
     guestView(g, siblings),
     g.kernel,
     guestArgs(g, g.labDir),
+    undefined,
+    handToGuest(g),
   );
   let pid: number;
   try {

@@ -7,10 +7,13 @@
 // `-o ../../../../etc` and reads the host's shadow file. In the confined view, `..` ends at
 // the tmpfs root: nothing but what the guest's UML process needs exists there.
 //
-// The command itself then runs with no capabilities (DROP_CAPS). The namespace needs CAP_SYS_ADMIN: as root a plain mount namespace; otherwise a user
-// namespace mapping the caller to root in it (files it creates stay the caller's).
+// The command itself then runs with no capabilities (DROP_CAPS) and, when given one, as another
+// user (`runAs`: core/guest-user.ts). The namespace needs CAP_SYS_ADMIN: as root a plain mount
+// namespace; otherwise a user namespace mapping the caller to root in it (files it creates stay
+// the caller's), where no other user exists to switch to.
 import * as fs from "fs";
 import * as path from "path";
+import type { GuestIdentity } from "../core/guest-user";
 
 /** One host path made visible in the confined view (always at the same absolute path). */
 export type Bind =
@@ -31,7 +34,10 @@ export type Bind =
 
 // The steps run by sh inside the new namespace. A constant: paths arrive as positional
 // arguments ("$1", "$src"), never spliced into the text, so no path is parsed by the shell.
+// umask 022: the view's own directories (the parents of each bind) must be passable by a
+// guest that runs as another user, whatever umask the caller has.
 const SCRIPT = `set -eu
+umask 022
 R=$1; shift
 mount -t tmpfs -o mode=0755,size=50% umlab-confined "$R"
 while [ "$1" != "--" ]; do
@@ -65,6 +71,11 @@ export const DROP_CAPS = [
   "--no-new-privs",
   "--",
 ];
+
+/** setpriv's options that make the command run as `id` (all groups dropped), before DROP_CAPS. */
+export function runAsArgs(id: GuestIdentity | undefined): string[] {
+  return id ? [`--reuid=${id.uid}`, `--regid=${id.gid}`, "--clear-groups"] : [];
+}
 
 /** Is `p` the same as or below `dir`? */
 function within(p: string, dir: string): boolean {
@@ -108,7 +119,9 @@ export function confinedCommand(
   cmd: string,
   args: string[],
   uid = process.getuid?.() ?? 0,
+  runAs?: GuestIdentity,
 ): { cmd: string; args: string[] } {
+  if (runAs && uid !== 0) throw new Error("confine: only root can run the confined command as another user");
   const ns = uid === 0 ? ["--mount"] : ["--user", "--map-root-user", "--mount"];
   const steps = orderBinds(binds).flatMap((b) => [b.kind, b.path]);
   return {
@@ -125,7 +138,9 @@ export function confinedCommand(
       root,
       ...steps,
       "--",
-      ...DROP_CAPS,
+      DROP_CAPS[0],
+      ...runAsArgs(runAs),
+      ...DROP_CAPS.slice(1),
       cmd,
       ...args,
     ],

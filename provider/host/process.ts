@@ -212,6 +212,9 @@ export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o60
   const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
   // "wx": never write through a symlink planted under the temp name (a guest's folder).
   fs.writeFileSync(tmp, data, { mode, flag: "wx" });
+  // Exactly `mode`, whatever the umask (scripts/env.sh sets 077): a guest that runs as a user
+  // of its own reads its config and files by their "other" bits.
+  fs.chmodSync(tmp, mode);
   fs.renameSync(tmp, path);
 }
 

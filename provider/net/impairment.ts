@@ -11,6 +11,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import * as host from "../host/process";
 import * as reap from "../host/reap";
 import * as naming from "../core/naming";
+import { giveToGuest } from "../lab/guest-user";
 import {
   impairmentSchema,
   impairmentPolicy,
@@ -102,6 +103,9 @@ export const impairmentProvider = defineProvider<ImpairmentInputs, ImpairmentOut
     fs.rmSync(p.control, { recursive: true, force: true });
     const pid = await startDaemon("vde_switch", ["-s", p.control, "-d", "-p", p.pidFile], p.pidFile, p.log);
     const instance = host.processInstance(pid) as string;
+    // Guests may run as a user of their own (core/guest-user.ts): they plug in here.
+    await host.waitFor(() => fs.existsSync(`${p.control}/ctl`), 10_000);
+    giveToGuest(i.labDir, [p.control, `${p.control}/ctl`]);
     let filter;
     try {
       filter = await startFilter(i);

@@ -5,6 +5,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import * as host from "../host/process";
 import * as reap from "../host/reap";
 import * as naming from "../core/naming";
+import { giveToGuest } from "../lab/guest-user";
 import { switchSchema, switchPolicy, labSocketFailures, SwitchInputs } from "../core/schemas";
 import { planFromPolicy, diffResult } from "../core/diff";
 import { defineProvider } from "../core/define";
@@ -84,6 +85,9 @@ export const switchProvider = defineProvider<SwitchInputs, SwitchOutputs>({
       await host.stopGroup(pid);
       throw new Error(`${cmd} did not create ${p.socket}\n${host.fileTail(p.log)}`);
     }
+    // Guests may run as a user of their own (core/guest-user.ts): they connect to the control
+    // socket and (vde) bind their port sockets in the control directory.
+    giveToGuest(i.labDir, [p.control, p.socket]);
     const instance = host.processInstance(pid) as string;
     if (i.suspended) suspendSwitch(pid, true);
     return { id: `${i.name}@${i.labDir}`, outs: { ...i, control: p.control, pid, instance, logPath: p.log } };

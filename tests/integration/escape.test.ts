@@ -3,10 +3,13 @@
 // host file, another guest's folder or another lab's files, and a write aimed at the host's
 // /tmp must not land there; the guest's own contract (exec, files, its folder) still works.
 // Why it holds: hostfs=<guest folder>, and the UML process runs in a mount namespace chrooted
-// into a view with only its own files (provider/host/confine.ts): `..` ends at that view.
+// into a view with only its own files (provider/host/confine.ts): `..` ends at that view. And
+// the UML process runs as a uid of the lab's own (core/guest-user.ts), without capabilities.
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import { spawnSync } from "child_process";
+import { labUid } from "../../provider/core/guest-user";
 import { REPO, testStack, TestStack } from "../helpers/stack";
 import { labSandbox, LabSandbox } from "../helpers/lab";
 import { buildImage, resolveSpec } from "../../provider/image/provider";
@@ -156,6 +159,46 @@ describe("escape: a guest cannot reach the host, another guest or another lab", 
     expect(fs.existsSync(`${root}/etc`)).toBe(false);
     expect(fs.existsSync(`${root}${g2Dir}`)).toBe(false);
     expect(fs.existsSync(`${root}${otherLab}`)).toBe(false);
+  });
+
+  test("the UML process runs as the lab's own uid: code that escaped UML cannot signal host or root processes", () => {
+    const pid = Number(fs.readFileSync(path.join(labDir, "uml/g1/pid"), "utf8").trim());
+    const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+    const ids = (k: string) =>
+      ((new RegExp(`^${k}:[ \\t]*(.*)$`, "m").exec(status) ?? [])[1] ?? "").trim().split(/\s+/);
+    const uid = labUid(labDir);
+    expect(ids("Uid")).toEqual([uid, uid, uid, uid].map(String));
+    expect(ids("Gid")).toEqual([uid, uid, uid, uid].map(String));
+    expect(ids("Groups")).toEqual([""]);
+    // An escape, played: a shell in the UML process's mount namespace and view, with its uid
+    // and gid and no capabilities. It may signal its own UML process (the probe works), not
+    // this test's process (root), not init, and it cannot read a root-only file it can see.
+    const escaped = (script: string) =>
+      spawnSync(
+        "nsenter",
+        [
+          `--target=${pid}`,
+          "--mount",
+          "--root",
+          `--setuid=${uid}`,
+          `--setgid=${uid}`,
+          "--",
+          "/usr/bin/sh",
+          "-c",
+          script,
+        ],
+        { encoding: "utf8" },
+      );
+    const own = escaped(`kill -0 ${pid} && echo SIGNAL-OK`);
+    expect(own.stdout).toContain("SIGNAL-OK");
+    for (const target of [process.pid, 1]) {
+      const r = escaped(`kill -0 ${target} 2>&1 && echo SIGNAL-OK`);
+      expect(r.stdout).not.toContain("SIGNAL-OK");
+      expect(r.stdout).toMatch(/not permitted/i);
+    }
+    expect(escaped(`cat ${labDir}/uml/.g1.root 2>&1; ls ${path.dirname(labDir)} 2>&1`).stdout).not.toContain(
+      path.basename(otherLab),
+    );
   });
 
   test("a write aimed at the host's /tmp does not create a host file", async () => {
