@@ -175,7 +175,7 @@ export function handToGuest(g: GuestInputs): GuestIdentity | undefined {
     if (st && !mayAccess(st, id, want))
       throw new Error(
         `guest ${g.name}: ${what} ${file} is not ${want === "rx" ? "executable" : want === "r" ? "readable" : "writable"} by ${who}: ` +
-          `make it so (chmod/chown), or put the disk in the lab with a CowDisk`,
+          "make it so (chmod/chown), or use a CowDisk in the lab for a disk",
       );
   };
   need(g.kernel, "rx", "the kernel");
@@ -183,6 +183,7 @@ export function handToGuest(g: GuestInputs): GuestIdentity | undefined {
     if (d.backing) need(d.backing, "r", "the backing file");
     if (!inLab(d.path, g.labDir)) need(d.path, "rw", "the disk");
   }
+  for (const s of g.serial) if (s.startsWith("tty:")) need(s.slice(4), "rw", "the serial device");
   for (const d of [lab.switchesDir, lab.impairmentsDir]) fs.chmodSync(d, 0o711);
   giveToGuest(g.labDir, [
     p.dir,
