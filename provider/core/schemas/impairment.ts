@@ -4,7 +4,7 @@ import { fields } from "./fields";
 import { replace, inPlace, type ChangePolicy } from "../policy";
 
 export function impairmentSchema() {
-  const { orUnknown, path, name, engine } = fields();
+  const { orUnknown, path, name, engine, range } = fields();
   return z.object({
     labDir: orUnknown(path),
     name,
@@ -13,11 +13,15 @@ export function impairmentSchema() {
     upstream: orUnknown(path),
     upstreamInstance: z.string(),
     /** Frames lost, percent, each direction (0: none). */
-    lossPercent: z.number().min(0).max(100).default(0),
+    lossPercent: range(0, 100, "use 0..100 (percent)").default(0),
     /** Added one-way delay in milliseconds, each direction. */
-    delayMs: z.number().int().min(0).default(0),
+    delayMs: range(0, 60000, "use 0..60000 (milliseconds)")
+      .int("use a whole number of milliseconds")
+      .default(0),
     /** Bandwidth limit in kbit/s, each direction (0: unlimited). */
-    rateKbit: z.number().int().min(0).default(0),
+    rateKbit: range(0, 10_000_000, "use 0..10000000 (kbit/s; 0: unlimited)")
+      .int("use a whole number of kbit/s")
+      .default(0),
   });
 }
 export type ImpairmentInputs = z.output<ReturnType<typeof impairmentSchema>>;

@@ -5,7 +5,7 @@ import { signalGroup } from "../../../provider/host/process";
 import { parseArgs, UsageError } from "../../../cli/args";
 import { judge, regexMatches, RegexBudgetError } from "../../../provider/exec/checks";
 import { planGuest } from "../../../provider/guest/plan";
-import { checksSchema, guestSchema, validate } from "../../../provider/core/schemas";
+import { checksSchema, guestSchema, impairmentSchema, validate } from "../../../provider/core/schemas";
 import { base } from "../guest/fixtures";
 
 describe("crash() and process groups", () => {
@@ -79,5 +79,32 @@ describe("guest plans", () => {
     expect(r.ok).toBe(false);
     if (!r.ok)
       expect(r.failures[0]).toEqual({ property: "memory", reason: expect.stringMatching(/at most 256G/) });
+  });
+});
+
+describe("Impairment settings", () => {
+  const base = {
+    labDir: "/l",
+    name: "imp",
+    upstreamEngine: "vde",
+    upstream: "/l/sw/sw0",
+    upstreamInstance: "1:2",
+  };
+  test.each([
+    ["delayMs", 60_001, /0\.\.60000/],
+    ["delayMs", 1.5, /whole number/],
+    ["lossPercent", 101, /0\.\.100/],
+    ["rateKbit", -1, /0\.\.10000000/],
+    ["rateKbit", 1e12, /0\.\.10000000/],
+  ])("%s = %s is refused, naming the range", (field, value, why) => {
+    const r = validate(impairmentSchema(), { ...base, [field]: value });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(JSON.stringify(r.failures)).toMatch(why);
+    if (!r.ok) expect(JSON.stringify(r.failures)).toContain(field);
+  });
+  test("the largest allowed values pass", () => {
+    expect(
+      validate(impairmentSchema(), { ...base, delayMs: 60_000, lossPercent: 100, rateKbit: 10_000_000 }).ok,
+    ).toBe(true);
   });
 });
