@@ -196,6 +196,32 @@ export function handToGuest(g: GuestInputs): GuestIdentity | undefined {
 }
 
 /**
+ * The fds of the guest's SerialCable ends (cableFifos order). Read-write, so a restarting peer
+ * never means EOF. Only the lab's own cable FIFOs: a `cable:` path elsewhere (or a link planted
+ * there) would hand the guest whatever host file it names. All or none are left open.
+ */
+export function openCableEnds(g: GuestInputs): number[] {
+  const cables = naming.labPaths(g.labDir).cablesDir;
+  const fds: number[] = [];
+  try {
+    for (const f of cableFifos(g.serial)) {
+      if (!f.startsWith(`${cables}/`) || f.includes("/../"))
+        throw new Error(
+          `guest ${g.name}: serial end ${f} is not a SerialCable of this lab (under ${cables})`,
+        );
+      const fd = fs.openSync(f, fs.constants.O_RDWR | fs.constants.O_NOFOLLOW);
+      fds.push(fd);
+      if (!fs.fstatSync(fd).isFIFO())
+        throw new Error(`guest ${g.name}: serial end ${f} is not a FIFO made by its SerialCable`);
+    }
+    return fds;
+  } catch (e) {
+    for (const fd of fds) fs.closeSync(fd);
+    throw e;
+  }
+}
+
+/**
  * Boot a guest: a fresh contract folder, the console and agent FIFOs, linux.uml detached in
  * its own session; wait until the init wrote `state/ready` and UML its mconsole socket.
  * On failure the process group is stopped and the error shows the console and init logs.
@@ -205,15 +231,10 @@ export async function bootGuest(g: GuestInputs): Promise<{ pid: number; instance
   // Leftovers of an earlier run of this guest (killed, or a failed create).
   fs.rmSync(p.umidDir, { recursive: true, force: true });
   writeGuestFolder(g);
-  await host.run("mkfifo", ["-m", "0600", p.consoleIn, p.agentIn]);
-  // Read-write so the FIFOs never report EOF to the guest when no writer is attached.
-  const consoleFd = fs.openSync(p.consoleIn, fs.constants.O_RDWR);
-  const agentFd = fs.openSync(p.agentIn, fs.constants.O_RDWR);
-  // SerialCable ends: read-write too, so a restarting peer never means EOF.
-  const cableFds = cableFifos(g.serial).map((f) => fs.openSync(f, fs.constants.O_RDWR));
   const lab = naming.labPaths(g.labDir);
   for (const d of [lab.switchesDir, lab.tapsDir, lab.impairmentsDir, viewRoot(g.labDir, g.name)])
     fs.mkdirSync(d, { recursive: true, mode: 0o700 });
+  const runAs = handToGuest(g);
   const siblings = fs
     .readdirSync(lab.umlDir, { withFileTypes: true })
     .filter((e) => e.isDirectory())
@@ -224,8 +245,13 @@ export async function bootGuest(g: GuestInputs): Promise<{ pid: number; instance
     g.kernel,
     guestArgs(g, g.labDir),
     undefined,
-    handToGuest(g),
+    runAs,
   );
+  await host.run("mkfifo", ["-m", "0600", p.consoleIn, p.agentIn]);
+  const cableFds = openCableEnds(g);
+  // Read-write so the FIFOs never report EOF to the guest when no writer is attached.
+  const consoleFd = fs.openSync(p.consoleIn, fs.constants.O_RDWR);
+  const agentFd = fs.openSync(p.agentIn, fs.constants.O_RDWR);
   let pid: number;
   try {
     pid = host.spawnDetached(confined.cmd, confined.args, {
