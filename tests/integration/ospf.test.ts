@@ -77,8 +77,9 @@ describe("ospf-ring: the seed's OSPF case study", () => {
     await sleep(Math.max(0, upDoneAt + 60_000 - Date.now()));
     for (const n of [1, 2, 3, 4]) {
       const mem = await exec(node(n), ["sh", "-c", "grep MemTotal /proc/meminfo"]);
-      // mem=128M less the kernel's own: well above what 64M would give.
-      expect(Number(/(\d+) kB/.exec(mem.stdout)?.[1])).toBeGreaterThan(100_000);
+      // mem=128M less the kernel's own and the page structs of UML's "exec-shield gap", which
+      // host ASLR makes 0-1 GB (measured: 99-118 MB left): still well above 64M's (< 60 MB).
+      expect(Number(/(\d+) kB/.exec(mem.stdout)?.[1])).toBeGreaterThan(80_000);
       const log = await exec(node(n), [
         "sh",
         "-c",
