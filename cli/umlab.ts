@@ -5,6 +5,7 @@
 //   umlab console [--stack <stack>] [--lab <lab>] <guest>          (Ctrl-] detaches)
 //   umlab ls [--stack <stack>] [--lab <lab>]
 //   umlab merge <guest | COW file> [--into <file>] [--in-place]
+//   umlab history <stack>
 //   umlab new <dir> [--template quickstart|ospf-ring]   umlab setup   umlab pulumi <args...>
 //
 // Dispatch only: one file per command (exec.ts, console.ts, ls.ts, new.ts, pulumi.ts), the lab lookup in
@@ -18,6 +19,7 @@ import { cmdConsole } from "./console";
 import { cmdNew } from "./new";
 import { cmdPulumi, cmdSetup } from "./pulumi";
 import { cmdMerge } from "./merge";
+import { cmdHistory } from "./history";
 
 export { parseArgs, UsageError };
 
@@ -36,6 +38,9 @@ export const USAGE = `usage:
   umlab merge [--stack <stack>] [--lab <lab>] <guest | COW file> [--into <file>] [--in-place]
       merge a halted guest's COW disk with its backing into a new image (the image cache, or
       --into a new file); --in-place is refused naming every COW file that depends on the backing
+  umlab history <stack>
+      the stack's updates from the file backend's checkpoint history (git commit, changes,
+      guests) and what re-applying a prior state can and cannot restore
   umlab new <dir> [--template quickstart|ospf-ring] [--name <project>] [--umlab <spec>]
       make a lab folder that works at once: npm install && npm run up (<spec>: what its
       package.json depends on for umlab; default this umlab's folder)
@@ -57,6 +62,7 @@ export async function main(args: string[]): Promise<number> {
     if (args[0] === "pulumi") return await cmdPulumi(args.slice(1));
     if (args[0] === "setup") return await cmdSetup();
     if (args[0] === "merge") return await cmdMerge(args.slice(1), root);
+    if (args[0] === "history") return await cmdHistory(args.slice(1));
     a = parseArgs(args, process.env);
     if (a.command === "help") {
       console.log(USAGE);
