@@ -4,6 +4,8 @@
 //   umlab exec [--stack <stack>] [--lab <lab>] [--timeout <s>] <guest> -- <command> [args...]
 //   umlab console [--stack <stack>] [--lab <lab>] <guest>          (Ctrl-] detaches)
 //   umlab ls [--stack <stack>] [--lab <lab>]
+//   umlab merge <guest | COW file> [--into <file>] [--in-place]
+//   umlab history <stack>
 //   umlab new <dir> [--template quickstart|ospf-ring]   umlab setup   umlab pulumi <args...>
 //
 // Dispatch only: one file per command (exec.ts, console.ts, ls.ts, new.ts, pulumi.ts), the lab lookup in
@@ -16,6 +18,8 @@ import { cmdLs } from "./ls";
 import { cmdConsole } from "./console";
 import { cmdNew } from "./new";
 import { cmdPulumi, cmdSetup } from "./pulumi";
+import { cmdMerge } from "./merge";
+import { cmdHistory } from "./history";
 
 export { parseArgs, UsageError };
 
@@ -28,6 +32,15 @@ export const USAGE = `usage:
       attach this terminal to the guest's console; Ctrl-] detaches
   umlab ls [--stack <stack>] [--lab <lab>]
       list labs (with their stack) and guests
+  umlab merge [--stack <stack>] [--lab <lab>] <guest | COW file> [--into <file>] [--in-place]
+      merge a halted guest's COW disk with its backing into a new image (the image cache, or
+      --into a new file); --in-place is refused naming every COW file that depends on the backing
+  umlab merge [--stack <stack>] [--lab <lab>] <guest | COW file> [--into <file>] [--in-place]
+      merge a halted guest's COW disk with its backing into a new image (the image cache, or
+      --into a new file); --in-place is refused naming every COW file that depends on the backing
+  umlab history <stack>
+      the stack's updates from the file backend's checkpoint history (git commit, changes,
+      guests) and what re-applying a prior state can and cannot restore
   umlab new <dir> [--template quickstart|ospf-ring] [--name <project>] [--umlab <spec>]
       make a lab folder that works at once: npm install && npm run up (<spec>: what its
       package.json depends on for umlab; default this umlab's folder)
@@ -48,6 +61,8 @@ export async function main(args: string[]): Promise<number> {
     if (args[0] === "new") return await cmdNew(args.slice(1));
     if (args[0] === "pulumi") return await cmdPulumi(args.slice(1));
     if (args[0] === "setup") return await cmdSetup();
+    if (args[0] === "merge") return await cmdMerge(args.slice(1), root);
+    if (args[0] === "history") return await cmdHistory(args.slice(1));
     a = parseArgs(args, process.env);
     if (a.command === "help") {
       console.log(USAGE);

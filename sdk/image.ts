@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { UmlabResource } from "./resource";
 import { validateImageArgs } from "../provider/image/host";
 import { formatFailures } from "../provider/core/schemas/image";
+import { CowDisk } from "./cowdisk";
 
 export interface ImageArgs {
   /** "busybox" (default: small, builds in about a second) or "debian" (mmdebstrap minbase). */
@@ -11,6 +12,12 @@ export interface ImageArgs {
   dir?: pulumi.Input<string>;
   /** Your own root filesystem as a tar archive (absolute path); the contract init is added. */
   tarball?: pulumi.Input<string>;
+  /**
+   * A guest's COW disk merged with its backing file into a new image (uml_moo), in the cache
+   * under the sha256 of its bytes. Merged once, when the Image is created; refused while the
+   * disk's guest runs (halt it first). The backing file is never written.
+   */
+  fromCow?: CowDisk | { path: pulumi.Input<string>; backing?: pulumi.Input<string> };
   /** Debian suite (default: the host's, from /etc/os-release). */
   suite?: pulumi.Input<string>;
   /** Extra Debian packages (kmod, iproute2, procps are always included). */
@@ -43,13 +50,18 @@ export class Image extends UmlabResource {
 
   constructor(name: string, args: ImageArgs = {}, opts?: pulumi.CustomResourceOptions) {
     // Early, friendly errors for the values already known; `check` validates again with all of them.
-    const failures = validateImageArgs(knownValues(args));
+    const fromCow =
+      args.fromCow instanceof CowDisk
+        ? { path: args.fromCow.path, backing: args.fromCow.backing }
+        : args.fromCow;
+    const failures = validateImageArgs(knownValues({ ...args, fromCow }));
     if (failures.length) throw new Error(formatFailures(name, failures));
     super(
       "imageProvider",
       name,
       {
         ...args,
+        fromCow,
         path: undefined,
         sizeBytes: undefined,
         allocatedBytes: undefined,
@@ -75,11 +87,13 @@ export function imageOf(backing: unknown): Image | undefined {
 }
 
 /** The plain (already known) values of the args; Outputs and promises are left to `check`. */
-function knownValues(args: ImageArgs): Record<string, any> {
+function knownValues(args: Record<string, unknown>): Record<string, any> {
   const out: Record<string, any> = {};
+  const pending = (x: unknown) => pulumi.Output.isInstance(x) || x instanceof Promise;
   for (const [k, v] of Object.entries(args)) {
-    if (v === undefined || pulumi.Output.isInstance(v) || v instanceof Promise) continue;
-    if (Array.isArray(v) && v.some((x) => pulumi.Output.isInstance(x) || x instanceof Promise)) continue;
+    if (v === undefined || pending(v)) continue;
+    if (Array.isArray(v) && v.some(pending)) continue;
+    if (v !== null && typeof v === "object" && !Array.isArray(v) && Object.values(v).some(pending)) continue;
     out[k] = v;
   }
   return out;

@@ -64,6 +64,10 @@ export function imageFileFailures(a: Record<string, any>): ValidationFailure[] {
   if (typeof a.tarball === "string" && path.isAbsolute(a.tarball) && !isFile(a.tarball)) {
     out.push({ property: "tarball", reason: `tarball: "${a.tarball}" is not a file` });
   }
+  const cow = a.fromCow?.path;
+  if (typeof cow === "string" && path.isAbsolute(cow) && !isFile(cow)) {
+    out.push({ property: "fromCow", reason: `fromCow.path: "${cow}" is not a file (the guest's COW disk)` });
+  }
   return out;
 }
 

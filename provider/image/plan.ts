@@ -26,9 +26,11 @@ export const DEBIAN_BASE_PACKAGES = ["iproute2", "kmod", "procps"];
 
 /** A validated, normalized image spec: everything that decides the bytes, nothing else. */
 export interface ImageSpec {
-  kind: "busybox" | "debian" | "dir" | "tarball";
-  /** dir or tarball path */
+  kind: "busybox" | "debian" | "dir" | "tarball" | "cow";
+  /** dir or tarball path; the COW file for "cow" */
   source?: string;
+  /** "cow": the backing file (default: the one the COW header names). */
+  backing?: string;
   suite?: string;
   mirror?: string;
   /** Debian: base packages + requested, sorted and unique. */
@@ -69,6 +71,16 @@ export function normalizeSpec(
   const cacheDir = args.cacheDir ?? defaultCacheDir(host.env, host.homedir);
   const uniqSorted = (xs: string[]) => [...new Set(xs)].sort();
   const common = { sizeMb: args.sizeMb, cacheDir };
+  if (args.fromCow !== undefined) {
+    return {
+      kind: "cow",
+      source: path.resolve(args.fromCow.path),
+      ...(args.fromCow.backing !== undefined ? { backing: path.resolve(args.fromCow.backing) } : {}),
+      packages: [],
+      modules: [],
+      cacheDir,
+    };
+  }
   if (args.dir !== undefined || args.tarball !== undefined) {
     return {
       kind: args.dir !== undefined ? "dir" : "tarball",

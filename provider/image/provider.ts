@@ -8,6 +8,7 @@
 // cache.ts (the cache); its schema and change policy in core/schemas/image.ts.
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
+import * as path from "path";
 import { defineProvider } from "../core/define";
 import { hasUnknown } from "../core/diff";
 import { UNKNOWN } from "../core/unknown";
@@ -19,8 +20,10 @@ import {
   type ImageArgsInput,
 } from "../core/schemas/image";
 import { diffImageInputs, defaultGuestMemory, type ImageOutputs } from "./plan";
-import { planImage, resolveSpec, validateImageArgs } from "./host";
+import { hostKernelVersion, planImage, resolveSpec, validateImageArgs } from "./host";
 import { buildImage } from "./build";
+import { mergeCow } from "./merge";
+import { same } from "../core/diff";
 
 // Callers outside provider/image/ (integration tests, benches) import these from here.
 export { buildImage, type ImageLog } from "./build";
@@ -41,13 +44,27 @@ function providerLog(message: string): void {
 
 type ImageState = ImageArgsInput & ImageOutputs & { guestMemory: string };
 
+/**
+ * `fromCow`: the COW disk merged with its backing into a new cache image (merge.ts), once,
+ * at create. Refused while the COW's guest runs. The runtime roots searched for that guest:
+ * the COW's own (`<root>/<lab>/disk/<name>.cow`) and $UMLAB_RUNTIME.
+ */
+async function mergedImage(spec: ReturnType<typeof resolveSpec>): Promise<ImageOutputs> {
+  const cow = spec.source!;
+  const roots = [path.dirname(path.dirname(path.dirname(cow)))];
+  if (process.env.UMLAB_RUNTIME) roots.push(process.env.UMLAB_RUNTIME);
+  const r = await mergeCow({ cow, backing: spec.backing, cacheDir: spec.cacheDir, roots, log: providerLog });
+  const { path: p, sizeBytes, allocatedBytes, sha256, key } = r;
+  return { path: p, sizeBytes, allocatedBytes, sha256, key, kernelVersion: await hostKernelVersion() };
+}
+
 const skeleton = defineProvider<ImageArgsInput, ImageState>({
   schema: imageArgsSchema,
   policy: imagePolicy,
 
   async create(inputs) {
     const spec = resolveSpec(inputs);
-    const out = await buildImage(spec, providerLog);
+    const out = spec.kind === "cow" ? await mergedImage(spec) : await buildImage(spec, providerLog);
     return {
       id: out.key,
       outs: { ...pickImageArgs(inputs), ...out, guestMemory: defaultGuestMemory(spec) },
@@ -75,8 +92,10 @@ const skeleton = defineProvider<ImageArgsInput, ImageState>({
 export const imageProvider: pulumi.dynamic.ResourceProvider = {
   ...skeleton,
 
-  async check(_olds: any, news: any): Promise<pulumi.dynamic.CheckResult> {
-    const failures = validateImageArgs(news);
+  async check(olds: any, news: any): Promise<pulumi.dynamic.CheckResult> {
+    // A merged image outlives its COW disk: once made, its source need not exist any more.
+    const made = news?.fromCow !== undefined && same(olds?.fromCow, news.fromCow);
+    const failures = validateImageArgs(news).filter((f) => !(made && f.property === "fromCow"));
     if (failures.length) return { inputs: news, failures };
     // Values unknown during a preview stay unknown: the diff then cannot plan the key.
     const inputs: Record<string, any> = {};
@@ -87,8 +106,10 @@ export const imageProvider: pulumi.dynamic.ResourceProvider = {
   async diff(_id: string, olds: any, news: any): Promise<pulumi.dynamic.DiffResult> {
     // The key makes a changed dir/tarball content, init script, kernel or builder a diff
     // even with equal args. While an input is unknown it is decided at `up`.
+    // A merged image's key is its bytes when it was merged: only its args can replace it.
     const unknown = hasUnknown(news);
-    const key = unknown ? UNKNOWN : (await planImage(resolveSpec(news))).key;
+    const key =
+      news.fromCow !== undefined ? olds.key : unknown ? UNKNOWN : (await planImage(resolveSpec(news))).key;
     const replaces = diffImageInputs(olds, { ...pickImageArgs(news), key });
     return { changes: replaces.length > 0, replaces, deleteBeforeReplace: false };
   },

@@ -15,6 +15,7 @@ export const IMAGE_ARG_KEYS = [
   "preset",
   "dir",
   "tarball",
+  "fromCow",
   "suite",
   "packages",
   "mirror",
@@ -33,6 +34,13 @@ function imageArgsShape() {
       .optional(),
     dir: z.string().optional(),
     tarball: z.string().optional(),
+    fromCow: z
+      .object(
+        { path: z.string(), backing: z.string().optional() },
+        { error: "must be a CowDisk or { path, backing? } naming a COW file" },
+      )
+      .strict()
+      .optional(),
     suite: z.string().regex(SUITE_RE, "must be a Debian suite or codename such as bookworm").optional(),
     packages: z.array(z.string().regex(PACKAGE_RE, "must be a Debian package name such as frr")).optional(),
     mirror: z
@@ -55,13 +63,31 @@ export function imageArgsSchema() {
     .object(imageArgsShape())
     .strict()
     .superRefine((a, ctx) => {
-      const sources = (["preset", "dir", "tarball"] as const).filter((k) => a[k] !== undefined);
+      const sources = (["preset", "dir", "tarball", "fromCow"] as const).filter((k) => a[k] !== undefined);
       if (sources.length > 1) {
         ctx.addIssue({
           code: "custom",
           path: [sources[1]],
-          message: `give only one of preset, dir, tarball (got ${sources.join(", ")})`,
+          message: `give only one of preset, dir, tarball, fromCow (got ${sources.join(", ")})`,
         });
+      }
+      if (a.fromCow !== undefined) {
+        for (const k of ["modules", "sizeMb"] as const)
+          if (a[k] !== undefined)
+            ctx.addIssue({
+              code: "custom",
+              path: [k],
+              message: "does not apply to fromCow (the merged image is the COW disk's content)",
+            });
+        for (const k of ["path", "backing"] as const) {
+          const v = a.fromCow[k];
+          if (v !== undefined && !nodePath.isAbsolute(v))
+            ctx.addIssue({
+              code: "custom",
+              path: ["fromCow", k],
+              message: `must be an absolute path (got "${v}")`,
+            });
+        }
       }
       const debian = a.preset === "debian";
       for (const k of ["suite", "packages", "mirror"] as const) {
@@ -100,6 +126,7 @@ export const imagePolicy: ChangePolicy<ImagePlanned> = {
   preset: replace("another root filesystem"),
   dir: replace("another source tree"),
   tarball: replace("another source archive"),
+  fromCow: replace("another COW disk merged (the image is its content when first merged)"),
   suite: replace("another Debian release"),
   packages: replace("other packages installed"),
   mirror: replace("packages from another archive"),
@@ -118,6 +145,7 @@ export function pickImageArgs(raw: Record<string, any>): Record<string, any> {
     const v = raw[k];
     if (v === undefined || v === null || v === UNKNOWN) continue;
     if (Array.isArray(v) && v.includes(UNKNOWN)) continue;
+    if (v && typeof v === "object" && Object.values(v).includes(UNKNOWN)) continue;
     out[k] = v;
   }
   return out;

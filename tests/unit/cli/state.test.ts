@@ -5,6 +5,7 @@ import * as path from "path";
 import { labsInDeployment } from "../../../cli/state";
 import { projectDir } from "../../../cli/toolchain";
 import { parseArgs } from "../../../cli/args";
+import { parseMergeArgs } from "../../../cli/merge";
 
 describe("umlab CLI: labs from the stack state", () => {
   test("the LabRuntime dirs of an exported deployment, and nothing else", () => {
@@ -40,5 +41,31 @@ describe("umlab CLI: labs from the stack state", () => {
     expect(parseArgs(["ls", "--stack=s2"]).stack).toBe("s2");
     expect(parseArgs(["ls"], { UMLAB_STACK: "s3" }).stack).toBe("s3");
     expect(() => parseArgs(["ls", "--stack"])).toThrow("--stack needs a value");
+  });
+});
+
+describe("umlab merge arguments", () => {
+  test("a guest or a COW file, --into, --in-place, --backing, --stack/--lab", () => {
+    expect(parseMergeArgs(["g1"])).toEqual({ target: "g1", inPlace: false });
+    expect(
+      parseMergeArgs(["--stack", "dev", "/l/disk/g1-root.cow", "--into", "/x.img", "--backing", "/b.img"]),
+    ).toEqual({
+      target: "/l/disk/g1-root.cow",
+      into: "/x.img",
+      backing: "/b.img",
+      stack: "dev",
+      inPlace: false,
+    });
+    expect(parseMergeArgs(["g1", "--in-place"], { UMLAB_LAB: "q-dev-1" })).toMatchObject({
+      inPlace: true,
+      lab: "q-dev-1",
+    });
+  });
+  test("bad arguments are refused saying which", () => {
+    expect(() => parseMergeArgs([])).toThrow("name the guest or the COW file");
+    expect(() => parseMergeArgs(["g1", "--into"])).toThrow("--into needs a value");
+    expect(() => parseMergeArgs(["g1", "--into", "/x", "--in-place"])).toThrow("drop --into");
+    expect(() => parseMergeArgs(["g1", "g2"])).toThrow('unexpected argument "g2"');
+    expect(() => parseMergeArgs(["g1", "--force"])).toThrow("unknown option --force");
   });
 });

@@ -14,7 +14,10 @@ describe("Image provider", () => {
   test("check names each bad field in its failures", async () => {
     const r = await check({ preset: "busybox", packages: ["frr"], tarball: "/nonexistent/root.tar" });
     expect(r.failures).toEqual([
-      { property: "tarball", reason: "tarball: give only one of preset, dir, tarball (got preset, tarball)" },
+      {
+        property: "tarball",
+        reason: "tarball: give only one of preset, dir, tarball, fromCow (got preset, tarball)",
+      },
       { property: "packages", reason: 'packages: only applies to preset "debian"' },
       { property: "tarball", reason: 'tarball: "/nonexistent/root.tar" is not a file' },
     ]);
