@@ -1,7 +1,8 @@
 // patches/@pulumi+pulumi+<version>.patch (applied by `npm ci`/`npm install` through the
 // postinstall script, patch-package) makes @pulumi/pulumi load typescript and
 // @npmcli/arborist only when closure serialization or code paths are used, which umlab never
-// does (a provider is a one-line require of umlab/provider). These tests fail when
+// does (a provider is a one-line require of umlab/provider), and the Automation API only on
+// first use of pulumi.automation (umlab imports @pulumi/pulumi/automation). These tests fail when
 // @pulumi/pulumi is upgraded without re-checking the patch, or when the patch is not applied.
 import * as child_process from "child_process";
 import * as fs from "fs";
@@ -27,6 +28,7 @@ function nodeJson(script: string): unknown {
 
 // Which of the heavy modules a require left loaded.
 const HEAVY = `Object.keys(require.cache).filter((f) => /node_modules\\/(typescript|@npmcli\\/arborist)\\//.test(f)).length`;
+const AUTOMATION = `Object.keys(require.cache).filter((f) => /@pulumi\\/pulumi\\/automation\\//.test(f)).length`;
 
 describe("the @pulumi/pulumi lazy-require patch", () => {
   test("its version is the installed and the pinned @pulumi/pulumi version", () => {
@@ -47,9 +49,11 @@ describe("the @pulumi/pulumi lazy-require patch", () => {
     });
   });
 
-  test("it is applied: require(@pulumi/pulumi) loads neither typescript nor @npmcli/arborist", () => {
-    const loaded = nodeJson(`require("@pulumi/pulumi"); console.log(${HEAVY})`);
-    expect(loaded).toBe(0);
+  test("it is applied: require(@pulumi/pulumi) loads neither typescript, @npmcli/arborist nor the Automation API", () => {
+    const loaded = nodeJson(
+      `require("@pulumi/pulumi"); console.log(JSON.stringify([${HEAVY}, ${AUTOMATION}]))`,
+    );
+    expect(loaded).toEqual([0, 0]);
   });
 
   test("the dynamic-provider process does not load them either", () => {
@@ -66,11 +70,12 @@ describe("the @pulumi/pulumi lazy-require patch", () => {
     const r = nodeJson(
       `const p = require("@pulumi/pulumi");
        const kinds = [typeof p.runtime.serializeFunction, typeof p.runtime.serializeFunctionAsync, typeof p.runtime.computeCodePaths];
-       const keys = ["serializeFunction", "computeCodePaths"].every((k) => Object.keys(p.runtime).includes(k));
+       const keys = ["serializeFunction", "computeCodePaths"].every((k) => Object.keys(p.runtime).includes(k)) && Object.keys(p).includes("automation");
+       kinds.push(typeof p.automation.LocalWorkspace, typeof require("@pulumi/pulumi/automation").LocalWorkspace);
        p.runtime.serializeFunction(() => 42).then((sf) => console.log(JSON.stringify({ kinds, keys, heavy: ${HEAVY}, ok: sf.text.includes("42") })));`,
     );
     expect(r).toEqual({
-      kinds: ["function", "function", "function"],
+      kinds: ["function", "function", "function", "function", "function"],
       keys: true,
       heavy: expect.any(Number),
       ok: true,
