@@ -4,6 +4,7 @@
 //   umlab exec [--stack <stack>] [--lab <lab>] [--timeout <s>] <guest> -- <command> [args...]
 //   umlab console [--stack <stack>] [--lab <lab>] <guest>          (Ctrl-] detaches)
 //   umlab ls [--stack <stack>] [--lab <lab>]
+//   umlab snapshot [--dir <dir>] <stack> <name>
 //   umlab new <dir> [--template quickstart|ospf-ring]   umlab setup   umlab pulumi <args...>
 //
 // Dispatch only: one file per command (exec.ts, console.ts, ls.ts, new.ts, pulumi.ts), the lab lookup in
@@ -16,6 +17,7 @@ import { cmdLs } from "./ls";
 import { cmdConsole } from "./console";
 import { cmdNew } from "./new";
 import { cmdPulumi, cmdSetup } from "./pulumi";
+import { cmdSnapshot } from "./snapshot";
 
 export { parseArgs, UsageError };
 
@@ -28,6 +30,9 @@ export const USAGE = `usage:
       attach this terminal to the guest's console; Ctrl-] detaches
   umlab ls [--stack <stack>] [--lab <lab>]
       list labs (with their stack) and guests
+  umlab snapshot [--dir <dir>] <stack> <name>
+      snapshot the disks of every guest of <stack> (guests paused for the copy, then resumed);
+      default directory <runtime root>/snapshots/<project>.<stack>.<name>
   umlab new <dir> [--template quickstart|ospf-ring] [--name <project>] [--umlab <spec>]
       make a lab folder that works at once: npm install && npm run up (<spec>: what its
       package.json depends on for umlab; default this umlab's folder)
@@ -48,6 +53,7 @@ export async function main(args: string[]): Promise<number> {
     if (args[0] === "new") return await cmdNew(args.slice(1));
     if (args[0] === "pulumi") return await cmdPulumi(args.slice(1));
     if (args[0] === "setup") return await cmdSetup();
+    if (args[0] === "snapshot") return await cmdSnapshot(args.slice(1));
     a = parseArgs(args, process.env);
     if (a.command === "help") {
       console.log(USAGE);
