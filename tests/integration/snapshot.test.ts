@@ -13,6 +13,7 @@ import { buildImage, resolveSpec, sha256File } from "../../provider/image/provid
 import { execInGuest } from "../../provider/exec/agent";
 import { mconsole } from "../../provider/host/mconsole";
 import { verifySnapshot } from "../../provider/lab/snapshot-manifest";
+import { takeSnapshot } from "../../provider/lab/snapshot";
 
 const workDir = path.join(REPO, "tests/integration/snapshot-program");
 
@@ -215,5 +216,51 @@ describe("snapshot, restore and clone on real UML", () => {
     expect(fs.existsSync(dir)).toBe(false);
     for (const c of clones)
       expect((await sh(c.guests[0], "sha256sum -c /root/data.sha256")).exitCode).toBe(0);
+
+    // --- a copy that fails mid-way: every guest is resumed, nothing is left at the path ------
+    const failDir = `${sandbox!.runtime}/snapshots/failed`;
+    const lines = await Promise.all(src.guests.map(loopLines));
+    let copies = 0;
+    await expect(
+      takeSnapshot(
+        {
+          labDir: src.outputs.labDir.value as string,
+          dir: failDir,
+          name: "failed",
+          project: "p",
+          stack: "s",
+          outputs: {},
+          guests: src.guests.map((g) => ({
+            name: g.name,
+            disks: [{ path: `${src.outputs.labDir.value}/disk/${g.name}-root.cow`, backing }],
+          })),
+        },
+        async (from, to) => {
+          if (++copies === 2) throw new Error("disk full (injected)");
+          fs.copyFileSync(from, to);
+        },
+      ),
+    ).rejects.toThrow(/^disk full \(injected\)$/);
+    expect(fs.readdirSync(path.dirname(failDir)).filter((f) => f.includes("failed"))).toEqual([]);
+    for (const [k, g] of src.guests.entries()) {
+      expect(await bootId(g)).toBe(g.bootId);
+      expect(await loopLines(g)).toBeGreaterThan(lines[k]);
+    }
+
+    // --- restoring one disk of a running lab: a replace of that disk and its guest only -------
+    await src.t.stack.setConfig("from", { value: cliDir });
+    await src.t.stack.setConfig("restore", { value: "g2" });
+    const restorePreview = await src.t.stack.preview({ diff: true });
+    expect(restorePreview.changeSummary).toEqual({ same: expect.any(Number), replace: 2 });
+    expect(restorePreview.stdout).toMatch(/umlab:CowDisk: \(replace\)[\s\S]*g2-root/);
+    expect(restorePreview.stdout).toMatch(/umlab:Guest: \(replace\)[\s\S]*g2/);
+    const restored = await src.t.stack.up();
+    expect(restored.summary.resourceChanges).toEqual({ same: expect.any(Number), replace: 2 });
+    const now = restored.outputs.guestInfo.value as GuestInfo[];
+    expect(now[1].bootId).not.toBe(src.guests[1].bootId);
+    for (const k of [0, 2]) expect(await bootId(now[k])).toBe(src.guests[k].bootId);
+    const g2 = await sh(now[1], "sha256sum -c /root/data.sha256 && cat /root/data.sha256");
+    expect(g2.exitCode).toBe(0);
+    expect(g2.stdout).toContain(sums[1]);
   });
 });

@@ -3,6 +3,7 @@
 //   writer     "true": each guest's startup runs a writer loop (/root/loop.log, one number a line)
 //   snapshot   a name: a Snapshot resource of the three guests' disks (in snapshotDir if given)
 //   from       a snapshot directory: every root disk is restored from it (a clone)
+//   restore    with from: only these guests' disks (comma-separated; default all)
 import * as pulumi from "@pulumi/pulumi";
 import * as umlab from "../../../sdk";
 
@@ -11,6 +12,7 @@ const backing = config.require("backing");
 const writer = config.getBoolean("writer") ?? false;
 const snapshot = config.get("snapshot");
 const from = config.get("from");
+const restore = (config.get("restore") ?? "g1,g2,g3").split(",");
 
 const lab = new umlab.Lab("lab");
 const sw = new umlab.Switch("sw0", { lab });
@@ -20,7 +22,7 @@ const guests = [1, 2, 3].map((i) => {
   const root = new umlab.CowDisk(`${name}-root`, {
     lab,
     backing,
-    ...(from ? { fromSnapshot: { dir: from, guest: name } } : {}),
+    ...(from && restore.includes(name) ? { fromSnapshot: { dir: from, guest: name } } : {}),
   });
   return new umlab.Guest(name, {
     lab,
