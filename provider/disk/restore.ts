@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as host from "../host/process";
 import { sha256File, cachedSha256 } from "../image/cache";
 import { readManifest, findDisk, verifyDisk } from "../lab/snapshot-manifest";
+import { rebindCowHeader, COW_HEADER_BYTES } from "./cow-header";
 
 export interface FromSnapshot {
   dir: string;
@@ -15,6 +16,23 @@ export interface FromSnapshot {
 /** A cached image's hash comes from its sidecar (checked against stat); anything else is hashed. */
 async function backingSha256(p: string): Promise<string> {
   return /\/images\/[0-9a-f]{64}\.img$/.test(p) ? cachedSha256(p) : sha256File(p);
+}
+
+/**
+ * Bind the copied COW file to `backing` (same content, checked): UML refuses a COW file whose
+ * header records another mtime for its backing file (an image rebuilt or imported since).
+ */
+function rebind(cow: string, backing: string): void {
+  const st = fs.statSync(backing);
+  const fd = fs.openSync(cow, "r+");
+  try {
+    const head = Buffer.alloc(COW_HEADER_BYTES);
+    fs.readSync(fd, head, 0, head.length, 0);
+    const out = rebindCowHeader(head, backing, Math.floor(st.mtimeMs / 1000), st.size);
+    fs.writeSync(fd, out, 0, out.length, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Copy the snapshot's disk to `target` (which must not exist); `who` names the resource in errors. */
@@ -45,6 +63,11 @@ export async function restoreCow(
       timeoutMs: 600_000,
     });
     fs.chmodSync(tmp, 0o600);
+    try {
+      rebind(tmp, backing);
+    } catch (e) {
+      throw new Error(`${who}: fromSnapshot: ${from.dir}/${disk.file}: ${(e as Error).message}`);
+    }
     fs.renameSync(tmp, target);
   } catch (e) {
     fs.rmSync(tmp, { force: true });

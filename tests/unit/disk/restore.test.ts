@@ -6,6 +6,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { restoreCow } from "../../../provider/disk/restore";
+import {
+  parseCowHeader,
+  rebindCowHeader,
+  COW_MAGIC,
+  COW_HEADER_BYTES,
+} from "../../../provider/disk/cow-header";
 import { fakeSnapshot } from "../lab/fake-snapshot";
 
 const sha = (b: Buffer) => crypto.createHash("sha256").update(b).digest("hex");
@@ -22,10 +28,23 @@ describe("CowDisk fromSnapshot", () => {
   });
   afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-  /** A sparse COW-like file: a header, a hole of 8 MiB, a tail. */
+  /** A v3 COW header as uml_mkcow writes it, over a backing file of `size` bytes. */
+  function cowHeader(size: number, backingPath = "/old/cache/images/x.img", mtime = 1234): Buffer {
+    const h = Buffer.alloc(COW_HEADER_BYTES);
+    h.writeUInt32BE(COW_MAGIC, 0);
+    h.writeUInt32BE(3, 4);
+    h.writeUInt32BE(mtime, 8);
+    h.writeBigUInt64BE(BigInt(size), 12);
+    h.writeUInt32BE(512, 20);
+    h.writeUInt32BE(4096, 24);
+    h.write(backingPath, 32);
+    return h;
+  }
+
+  /** A sparse COW file: a header, a hole of 8 MiB, a tail. */
   function sparseContent(): Buffer {
     const b = Buffer.alloc(8 * 1024 * 1024 + 8);
-    b.write("COWHEAD", 0);
+    cowHeader(fs.statSync(backing).size).copy(b);
     b.write("TAIL", b.length - 4);
     return b;
   }
@@ -37,12 +56,21 @@ describe("CowDisk fromSnapshot", () => {
     const f = path.join(dir, "disks/g1.0.cow");
     fs.rmSync(f);
     const fd = fs.openSync(f, "w");
-    fs.writeSync(fd, content.subarray(0, 7), 0, 7, 0);
+    fs.writeSync(fd, content.subarray(0, COW_HEADER_BYTES), 0, COW_HEADER_BYTES, 0);
     fs.writeSync(fd, content.subarray(content.length - 4), 0, 4, content.length - 4);
     fs.closeSync(fd);
     const target = path.join(work, "good.cow");
     await restoreCow({ dir, guest: "g1", index: 0 }, backing, target, "CowDisk g1-root");
-    expect(fs.readFileSync(target).equals(content)).toBe(true);
+    // Byte for byte after the header; the header is re-bound to this backing file (UML checks
+    // its mtime and size against the backing file's).
+    const got = fs.readFileSync(target);
+    expect(got.subarray(COW_HEADER_BYTES).equals(content.subarray(COW_HEADER_BYTES))).toBe(true);
+    expect(parseCowHeader(got)).toEqual({
+      backing,
+      mtime: Math.floor(fs.statSync(backing).mtimeMs / 1000),
+      size: BigInt(fs.statSync(backing).size),
+    });
+    expect(got.subarray(12, 32).equals(content.subarray(12, 32))).toBe(true);
     expect(fs.statSync(target).blocks * 512).toBeLessThan(1024 * 1024);
     expect(fs.statSync(target).mode & 0o777).toBe(0o600);
     fs.rmSync(dir, { recursive: true });
@@ -73,6 +101,32 @@ describe("CowDisk fromSnapshot", () => {
     await expect(restoreCow({ dir, guest: "g7", index: 0 }, backing, target, "CowDisk x")).rejects.toThrow(
       /CowDisk x: fromSnapshot: snapshot .* has no guest "g7" \(it has: g1\)/,
     );
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  test("COW headers: anything but a v3 COW file, or one over another size, is refused", () => {
+    const h = cowHeader(100);
+    expect(parseCowHeader(h)).toEqual({ mtime: 1234, size: 100n, backing: "/old/cache/images/x.img" });
+    expect(() => parseCowHeader(Buffer.alloc(64))).toThrow(/not a UML COW file/);
+    const v2 = Buffer.from(h);
+    v2.writeUInt32BE(2, 4);
+    expect(() => parseCowHeader(v2)).toThrow(/format 2: only format 3/);
+    expect(() => rebindCowHeader(h, "/b", 1, 101)).toThrow(
+      /made over a 100-byte backing file, this one has 101/,
+    );
+    const r = rebindCowHeader(h, "/b", 99, 100);
+    expect(parseCowHeader(r)).toEqual({ mtime: 99, size: 100n, backing: "/b" });
+    // The old, longer path leaves no tail behind.
+    expect(r.subarray(34, COW_HEADER_BYTES).every((x) => x === 0)).toBe(true);
+  });
+
+  test("a snapshot disk that is not a COW file is refused; nothing is left at the target", async () => {
+    const { dir } = fakeSnapshot(Buffer.from("not a cow file at all"), backingSha);
+    const target = path.join(work, "notcow.cow");
+    await expect(
+      restoreCow({ dir, guest: "g1", index: 0 }, backing, target, "CowDisk g1-root"),
+    ).rejects.toThrow(/CowDisk g1-root: fromSnapshot: .*disks\/g1\.0\.cow: not a UML COW file/);
+    expect(fs.readdirSync(work).filter((f) => f.startsWith("notcow"))).toEqual([]);
     fs.rmSync(dir, { recursive: true });
   });
 });
