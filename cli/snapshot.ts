@@ -31,6 +31,7 @@ export function snapshotSpecFromDeployment(
     .filter((r) => String(r.type).endsWith("umlab:Guest") && r.outputs?.labDir === lab.dir)
     .map((r) => ({
       name: String(r.outputs!.name),
+      paused: r.outputs!.paused === true,
       disks: (r.outputs!.disks ?? []) as { path: string; backing?: string }[],
     }));
   if (guests.length === 0) throw new UsageError(`stack "${stack}": its lab has no guests`);
@@ -49,6 +50,7 @@ export function snapshotSpecFromDeployment(
     outputs: (root?.outputs ?? {}) as Record<string, unknown>,
     guests: guests.map((g) => ({
       name: g.name,
+      paused: g.paused,
       disks: g.disks.map((d) => ({ path: d.path, backing: d.backing! })),
     })),
   };

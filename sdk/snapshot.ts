@@ -43,7 +43,7 @@ export class Snapshot extends UmlabResource {
       project,
       stack,
       outputs: args.outputs ?? {},
-      guests: args.guests.map((g) => ({ name: g.name, disks: g.disks })),
+      guests: args.guests.map((g) => ({ name: g.name, disks: g.disks, paused: g.paused })),
     };
     preflight("Snapshot", name, snapshotSchema(), inputs);
     const o = args.lab.resourceOptions(opts);

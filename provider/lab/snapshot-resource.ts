@@ -21,6 +21,7 @@ export const snapshotProvider = defineProvider<SnapshotInputs, SnapshotOutputs>(
   async create(i) {
     const guests = i.guests.map((g) => ({
       name: g.name,
+      paused: g.paused === true,
       disks: g.disks.map((d, k) => {
         if (!d.backing)
           throw new Error(

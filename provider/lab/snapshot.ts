@@ -28,7 +28,8 @@ export interface SnapshotSpec {
   project: string;
   stack: string;
   outputs: Record<string, unknown>;
-  guests: { name: string; disks: SnapshotDisk[] }[];
+  /** `paused`: frozen as a fault (Guest `paused`): not synced (it cannot run), left paused after. */
+  guests: { name: string; disks: SnapshotDisk[]; paused?: boolean }[];
 }
 
 /** Where snapshots live by default: `<runtime root>/snapshots/<project>.<stack>.<name>`. */
@@ -61,15 +62,19 @@ async function sparseCopy(from: string, to: string): Promise<void> {
 async function copyQuiesced(spec: SnapshotSpec, tmp: string, copy: typeof sparseCopy): Promise<void> {
   // Flush each guest's page cache to its COW file first (the writes land in the host's file).
   await Promise.all(
-    spec.guests.map(async (g) => {
-      const r = await execInGuest(spec.labDir, g.name, ["sync"], { timeoutMs: 60_000 });
-      if (r.exitCode !== 0) throw new Error(`snapshot: sync in guest "${g.name}" failed: ${r.stderr.trim()}`);
-    }),
+    spec.guests
+      .filter((g) => !g.paused)
+      .map(async (g) => {
+        const r = await execInGuest(spec.labDir, g.name, ["sync"], { timeoutMs: 60_000 });
+        if (r.exitCode !== 0)
+          throw new Error(`snapshot: sync in guest "${g.name}" failed: ${r.stderr.trim()}`);
+      }),
   );
   const sockets = spec.guests.map((g) => naming.guestPaths(spec.labDir, g.name).mconsole);
   let failure: unknown;
   try {
     for (const [k, s] of sockets.entries()) {
+      if (spec.guests[k].paused) continue; // stopped already
       const r = await mconsole.stop(s);
       if (!r.ok)
         throw new Error(`snapshot: cannot stop guest "${spec.guests[k].name}" (mconsole: ${r.text})`);
@@ -79,9 +84,11 @@ async function copyQuiesced(spec: SnapshotSpec, tmp: string, copy: typeof sparse
   } catch (e) {
     failure = e;
   }
-  // Every guest, stopped or not: a `go` to a running guest is harmless, a missed one freezes it.
+  // Every guest, stopped or not (a `go` to a running guest is harmless, a missed one freezes
+  // it), except those paused before, which stay paused.
   const stuck: string[] = [];
-  for (const [k, s] of sockets.entries()) if (!(await mconsole.go(s)).ok) stuck.push(spec.guests[k].name);
+  for (const [k, s] of sockets.entries())
+    if (!spec.guests[k].paused && !(await mconsole.go(s)).ok) stuck.push(spec.guests[k].name);
   const resume = stuck.length ? `; could not resume guest(s) ${stuck.join(", ")} (mconsole go)` : "";
   if (failure) throw resume ? new Error(`${(failure as Error).message}${resume}`) : failure;
   if (resume) throw new Error(`snapshot${resume}`);

@@ -14,6 +14,7 @@ import { execInGuest } from "../../provider/exec/agent";
 import { mconsole } from "../../provider/host/mconsole";
 import { verifySnapshot } from "../../provider/lab/snapshot-manifest";
 import { takeSnapshot } from "../../provider/lab/snapshot";
+import { parseCowHeader } from "../../provider/disk/cow-header";
 
 const workDir = path.join(REPO, "tests/integration/snapshot-program");
 
@@ -79,7 +80,12 @@ describe("snapshot, restore and clone on real UML", () => {
     stacks.push(t);
     const up = await t.stack.up();
     expect(up.summary.result).toBe("succeeded");
-    return { t, guests: up.outputs.guestInfo.value as GuestInfo[], outputs: up.outputs };
+    return {
+      t,
+      guests: up.outputs.guestInfo.value as GuestInfo[],
+      outputs: up.outputs,
+      backing: config.backing ?? backing,
+    };
   }
 
   test("snapshot a writing 3-guest lab; restore into fresh stacks: files intact, fsck clean, source boot ids unchanged", async () => {
@@ -159,8 +165,22 @@ describe("snapshot, restore and clone on real UML", () => {
     expect(twice.stderr).toMatch(/exists already/);
     await verifySnapshot(cliDir);
 
-    // --- restore into fresh stacks (clones), two at once -------------------------------------
-    const clones = await Promise.all(["snap-c1", "snap-c2"].map((s) => stackOf(s, { from: dir })));
+    // --- restore into fresh stacks (clones), two at once; the second over a copy of the image
+    // at another path with another mtime (as after an import or a rebuild): same content, so
+    // the restored COW file is re-bound to it (UML checks the mtime its header records).
+    const otherImage = path.join(sandbox!.scratch, "other", "busybox.img");
+    fs.mkdirSync(path.dirname(otherImage));
+    fs.copyFileSync(backing, otherImage);
+    fs.utimesSync(otherImage, new Date(2020, 0, 1), new Date(2020, 0, 1));
+    const clones = await Promise.all([
+      stackOf("snap-c1", { from: dir }),
+      stackOf("snap-c2", { from: dir, backing: otherImage }),
+    ]);
+    const c2Cow = fs.readFileSync(`${clones[1].outputs.labDir.value}/disk/g1-root.cow`).subarray(0, 4128);
+    expect(parseCowHeader(c2Cow)).toMatchObject({
+      backing: otherImage,
+      mtime: Math.floor(new Date(2020, 0, 1).getTime() / 1000),
+    });
     const figures: string[] = [];
     for (const c of clones) {
       for (const [k, g] of c.guests.entries()) {
@@ -185,7 +205,7 @@ describe("snapshot, restore and clone on real UML", () => {
         expect((await mconsole.stop(g.mconsole)).ok).toBe(true);
         const merged = path.join(sandbox!.scratch, `${c.t.stack.name}-${g.name}.img`);
         try {
-          const moo = child_process.spawnSync("uml_moo", ["-b", backing, cows[k], merged], {
+          const moo = child_process.spawnSync("uml_moo", ["-b", c.backing, cows[k], merged], {
             encoding: "utf8",
           });
           expect(moo.status).toBe(0);
@@ -245,6 +265,35 @@ describe("snapshot, restore and clone on real UML", () => {
     for (const [k, g] of src.guests.entries()) {
       expect(await bootId(g)).toBe(g.bootId);
       expect(await loopLines(g)).toBeGreaterThan(lines[k]);
+    }
+
+    // --- a guest paused as a fault is snapshotted as it is and stays paused; the others resume
+    const labDir = src.outputs.labDir.value as string;
+    expect((await mconsole.stop(src.guests[2].mconsole)).ok).toBe(true);
+    try {
+      const pm = await takeSnapshot({
+        labDir,
+        dir: `${sandbox!.runtime}/snapshots/paused`,
+        name: "paused",
+        project: "p",
+        stack: "s",
+        outputs: {},
+        guests: src.guests.map((g, k) => ({
+          name: g.name,
+          paused: k === 2,
+          disks: [{ path: `${labDir}/disk/${g.name}-root.cow`, backing }],
+        })),
+      });
+      expect(pm.guests).toHaveLength(3);
+      // g3 stays frozen: a command there cannot run; g1 writes on.
+      await expect(execInGuest(labDir, "g3", ["true"], { timeoutMs: 2000 })).rejects.toMatchObject({
+        reason: "timeout",
+      });
+      const n = await loopLines(src.guests[0]);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await loopLines(src.guests[0])).toBeGreaterThan(n);
+    } finally {
+      await mconsole.go(src.guests[2].mconsole);
     }
 
     // --- restoring one disk of a running lab: a replace of that disk and its guest only -------

@@ -22,7 +22,12 @@ export function snapshotSchema() {
     outputs: z.union([z.literal(UNKNOWN), z.record(z.string(), z.unknown())]).default({}),
     guests: z
       .array(
-        z.object({ name: orUnknown(name), disks: z.array(disk).min(1, "a guest has at least one disk") }),
+        z.object({
+          name: orUnknown(name),
+          disks: z.array(disk).min(1, "a guest has at least one disk"),
+          /** Paused as a fault: not synced, left paused. */
+          paused: z.union([z.literal(UNKNOWN), z.boolean()]).default(false),
+        }),
       )
       .min(1, "give at least one guest to snapshot"),
   });

@@ -36,7 +36,7 @@ describe("umlab snapshot", () => {
       project: "myproj",
       stack: "dev",
       outputs: { x: 1 },
-      guests: [{ name: "g1", disks: [{ path: "/r/lab1/disk/g1.cow", backing: "/c/i.img" }] }],
+      guests: [{ name: "g1", paused: false, disks: [{ path: "/r/lab1/disk/g1.cow", backing: "/c/i.img" }] }],
     });
     expect(snapshotSpecFromDeployment(deployment(), "dev", "base", "/tmp/s1").dir).toBe("/tmp/s1");
   });
