@@ -5,6 +5,7 @@
 //   umlab console [--stack <stack>] [--lab <lab>] <guest>          (Ctrl-] detaches)
 //   umlab ls [--stack <stack>] [--lab <lab>]
 //   umlab snapshot [--dir <dir>] <stack> <name>
+//   umlab export [--images] <snapshot dir> <archive>   umlab import [--cache <dir>] <archive> <dir>
 //   umlab new <dir> [--template quickstart|ospf-ring]   umlab setup   umlab pulumi <args...>
 //
 // Dispatch only: one file per command (exec.ts, console.ts, ls.ts, new.ts, pulumi.ts), the lab lookup in
@@ -18,6 +19,7 @@ import { cmdConsole } from "./console";
 import { cmdNew } from "./new";
 import { cmdPulumi, cmdSetup } from "./pulumi";
 import { cmdSnapshot } from "./snapshot";
+import { cmdExport, cmdImport } from "./share";
 
 export { parseArgs, UsageError };
 
@@ -33,6 +35,10 @@ export const USAGE = `usage:
   umlab snapshot [--dir <dir>] <stack> <name>
       snapshot the disks of every guest of <stack> (guests paused for the copy, then resumed);
       default directory <runtime root>/snapshots/<project>.<stack>.<name>
+  umlab export [--images] <snapshot dir> <archive>
+      one sparse-aware tar.gz of a snapshot (hashes checked first), with its backing images
+  umlab import [--cache <dir>] <archive> <dir>
+      verify every hash, put carried images in the image cache, write the snapshot to <dir>
   umlab new <dir> [--template quickstart|ospf-ring] [--name <project>] [--umlab <spec>]
       make a lab folder that works at once: npm install && npm run up (<spec>: what its
       package.json depends on for umlab; default this umlab's folder)
@@ -54,6 +60,8 @@ export async function main(args: string[]): Promise<number> {
     if (args[0] === "pulumi") return await cmdPulumi(args.slice(1));
     if (args[0] === "setup") return await cmdSetup();
     if (args[0] === "snapshot") return await cmdSnapshot(args.slice(1));
+    if (args[0] === "export") return await cmdExport(args.slice(1));
+    if (args[0] === "import") return await cmdImport(args.slice(1));
     a = parseArgs(args, process.env);
     if (a.command === "help") {
       console.log(USAGE);

@@ -237,6 +237,37 @@ describe("snapshot, restore and clone on real UML", () => {
     for (const c of clones)
       expect((await sh(c.guests[0], "sha256sum -c /root/data.sha256")).exitCode).toBe(0);
 
+    // --- export (with the image) and import with a new image cache, as on another machine ---
+    const umlab = (...args: string[]) =>
+      child_process.spawnSync("node", [path.join(REPO, "dist/cli/umlab.js"), ...args], {
+        encoding: "utf8",
+        timeout: 300_000,
+      });
+    const archive = path.join(sandbox!.scratch, "lab.tar.gz");
+    const ex = umlab("export", "--images", cliDir, archive);
+    expect(ex.stderr).toBe("");
+    expect(ex.status).toBe(0);
+    const newCache = path.join(sandbox!.scratch, "cache2");
+    const imported = path.join(sandbox!.scratch, "imported", "base");
+    const im = umlab("import", "--cache", newCache, archive, imported);
+    expect(im.stderr).toBe("");
+    expect(im.status).toBe(0);
+    const key = m.guests[0].image.key!;
+    const importedImage = path.join(newCache, "images", `${key}.img`);
+    expect(await sha256File(importedImage)).toBe(backingSha);
+    const imp = await stackOf("snap-imp", { from: imported, backing: importedImage });
+    for (const [k, g] of imp.guests.entries()) {
+      const check = await sh(g, "sha256sum -c /root/data.sha256 && cat /root/data.sha256");
+      expect(check.exitCode).toBe(0);
+      expect(check.stdout).toContain(sums[k]);
+    }
+    console.log(
+      `export/import: archive ${(fs.statSync(archive).size / 1048576).toFixed(1)} MiB (with the image); ` +
+        `imported snapshot ${(Number(child_process.execFileSync("du", ["-sk", imported]).toString().split("\t")[0]) / 1024).toFixed(1)} MiB on disk`,
+    );
+    await imp.t.dispose();
+    stacks.splice(stacks.indexOf(imp.t), 1);
+
     // --- a copy that fails mid-way: every guest is resumed, nothing is left at the path ------
     const failDir = `${sandbox!.runtime}/snapshots/failed`;
     const lines = await Promise.all(src.guests.map(loopLines));
