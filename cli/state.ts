@@ -22,12 +22,16 @@ export function labsInDeployment(exported: unknown, stack: string): StackLab[] {
 }
 
 /**
- * The labs in the state of `stack` (default: the selected one) of the project around `cwd`.
- * [] when there is no project, no such stack, or no pulumi CLI: the caller falls back.
+ * The exported deployment (`pulumi stack export`) of `stack` (default: the selected one) of the
+ * project around `cwd`, with the stack's name; undefined when there is no project, no such
+ * stack, or no pulumi CLI.
  */
-export async function stackLabs(cwd: string, stack: string | undefined): Promise<StackLab[]> {
+export async function exportStack(
+  cwd: string,
+  stack: string | undefined,
+): Promise<{ stack: string; exported: unknown } | undefined> {
   const project = projectDir(cwd);
-  if (!project) return [];
+  if (!project) return undefined;
   try {
     // This repo's scripts (env.sh) set the environment already; a lab folder gets its own.
     const bin = process.env.PULUMI_BACKEND_URL ? undefined : await toolchainBin(false);
@@ -36,11 +40,17 @@ export async function stackLabs(cwd: string, stack: string | undefined): Promise
     const pulumi = (args: string[]) =>
       run(cmd, [...args, "--non-interactive"], { cwd: project, env, timeoutMs: 30_000, allowFailure: true });
     const name = stack ?? (await pulumi(["stack", "--show-name"])).stdout.trim();
-    if (!name) return [];
+    if (!name) return undefined;
     const r = await pulumi(["stack", "export", "--stack", name]);
-    if (r.code !== 0) return [];
-    return labsInDeployment(JSON.parse(r.stdout), name);
+    if (r.code !== 0) return undefined;
+    return { stack: name, exported: JSON.parse(r.stdout) };
   } catch {
-    return [];
+    return undefined;
   }
+}
+
+/** The labs in the state of `stack` (see exportStack); [] when there is none: the caller falls back. */
+export async function stackLabs(cwd: string, stack: string | undefined): Promise<StackLab[]> {
+  const e = await exportStack(cwd, stack);
+  return e ? labsInDeployment(e.exported, e.stack) : [];
 }

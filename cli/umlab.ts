@@ -6,6 +6,8 @@
 //   umlab ls [--stack <stack>] [--lab <lab>]
 //   umlab merge <guest | COW file> [--into <file>] [--in-place]
 //   umlab history <stack>
+//   umlab snapshot [--dir <dir>] <stack> <name>
+//   umlab export [--images] <snapshot dir> <archive>   umlab import [--cache <dir>] <archive> <dir>
 //   umlab new <dir> [--template quickstart|ospf-ring]   umlab setup   umlab pulumi <args...>
 //
 // Dispatch only: one file per command (exec.ts, console.ts, ls.ts, new.ts, pulumi.ts), the lab lookup in
@@ -20,6 +22,8 @@ import { cmdNew } from "./new";
 import { cmdPulumi, cmdSetup } from "./pulumi";
 import { cmdMerge } from "./merge";
 import { cmdHistory } from "./history";
+import { cmdSnapshot } from "./snapshot";
+import { cmdExport, cmdImport } from "./share";
 
 export { parseArgs, UsageError };
 
@@ -35,12 +39,16 @@ export const USAGE = `usage:
   umlab merge [--stack <stack>] [--lab <lab>] <guest | COW file> [--into <file>] [--in-place]
       merge a halted guest's COW disk with its backing into a new image (the image cache, or
       --into a new file); --in-place is refused naming every COW file that depends on the backing
-  umlab merge [--stack <stack>] [--lab <lab>] <guest | COW file> [--into <file>] [--in-place]
-      merge a halted guest's COW disk with its backing into a new image (the image cache, or
-      --into a new file); --in-place is refused naming every COW file that depends on the backing
   umlab history <stack>
       the stack's updates from the file backend's checkpoint history (git commit, changes,
       guests) and what re-applying a prior state can and cannot restore
+  umlab snapshot [--dir <dir>] <stack> <name>
+      snapshot the disks of every guest of <stack> (guests paused for the copy, then resumed);
+      default directory <runtime root>/snapshots/<project>.<stack>.<name>
+  umlab export [--images] <snapshot dir> <archive>
+      one sparse-aware tar.gz of a snapshot (hashes checked first), with its backing images
+  umlab import [--cache <dir>] <archive> <dir>
+      verify every hash, put carried images in the image cache, write the snapshot to <dir>
   umlab new <dir> [--template quickstart|ospf-ring] [--name <project>] [--umlab <spec>]
       make a lab folder that works at once: npm install && npm run up (<spec>: what its
       package.json depends on for umlab; default this umlab's folder)
@@ -63,6 +71,9 @@ export async function main(args: string[]): Promise<number> {
     if (args[0] === "setup") return await cmdSetup();
     if (args[0] === "merge") return await cmdMerge(args.slice(1), root);
     if (args[0] === "history") return await cmdHistory(args.slice(1));
+    if (args[0] === "snapshot") return await cmdSnapshot(args.slice(1));
+    if (args[0] === "export") return await cmdExport(args.slice(1));
+    if (args[0] === "import") return await cmdImport(args.slice(1));
     a = parseArgs(args, process.env);
     if (a.command === "help") {
       console.log(USAGE);

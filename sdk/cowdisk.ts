@@ -15,6 +15,12 @@ export interface CowDiskArgs {
   create?: "mkcow" | "boot";
   /** Changes when the backing file's content changes (e.g. an Image's hash): a new, empty COW. */
   backingVersion?: pulumi.Input<string>;
+  /**
+   * Start from a snapshot's disk instead of an empty COW: disk `index` (default 0, the root) of
+   * guest `guest` in the snapshot at `dir` (a Snapshot's `dir`, or a path). Its sha256 is checked,
+   * and `backing` must be the image it was made over (same sha256), else create refuses.
+   */
+  fromSnapshot?: { dir: pulumi.Input<string>; guest: string; index?: number };
 }
 
 /** A sparse copy-on-write disk over a backing image. */
@@ -33,6 +39,7 @@ export class CowDisk extends UmlabResource {
       backing: args.backing,
       create: args.create ?? "mkcow",
       backingVersion: args.backingVersion ?? "",
+      fromSnapshot: args.fromSnapshot && { index: 0, ...args.fromSnapshot },
     };
     preflight("CowDisk", name, cowDiskSchema(), inputs);
     super(

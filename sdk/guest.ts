@@ -106,6 +106,8 @@ export class Guest extends UmlabResource {
   declare readonly consoleLog: pulumi.Output<string>;
   /** The host side of the guest contract (config, files/, startup, state/). */
   declare readonly guestDir: pulumi.Output<string>;
+  /** Its disks as booted: ubd0 first (`backing` set for a COW disk). A Snapshot reads them. */
+  declare readonly disks: pulumi.Output<{ path: string; backing?: string }[]>;
 
   constructor(name: string, args: GuestArgs, opts?: pulumi.CustomResourceOptions) {
     const guestName = args.name ?? name;

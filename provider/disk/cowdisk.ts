@@ -7,6 +7,7 @@ import * as naming from "../core/naming";
 import { cowDiskSchema, cowDiskPolicy, CowDiskInputs } from "../core/schemas";
 import { planFromPolicy, diffResult } from "../core/diff";
 import { defineProvider } from "../core/define";
+import { restoreCow } from "./restore";
 
 export interface CowDiskOutputs extends CowDiskInputs {
   path: string;
@@ -31,7 +32,10 @@ export const cowDiskProvider = defineProvider<CowDiskInputs, CowDiskOutputs>({
     fs.mkdirSync(naming.labPaths(i.labDir).disksDir, { recursive: true, mode: 0o700 });
     fs.rmSync(path, { force: true });
     let allocatedBytes = 0;
-    if (i.create === "mkcow") {
+    if (i.fromSnapshot) {
+      await restoreCow(i.fromSnapshot, i.backing, path, `CowDisk ${i.name}`);
+      allocatedBytes = fs.statSync(path).blocks * 512;
+    } else if (i.create === "mkcow") {
       await host.run("uml_mkcow", [path, i.backing]);
       allocatedBytes = fs.statSync(path).blocks * 512;
     }
@@ -40,7 +44,7 @@ export const cowDiskProvider = defineProvider<CowDiskInputs, CowDiskOutputs>({
 
   read(o) {
     // "boot" disks appear only when their guest first boots; a missing one is not gone.
-    return o.create === "mkcow" && !fs.existsSync(o.path) ? undefined : o;
+    return (o.create === "mkcow" || o.fromSnapshot) && !fs.existsSync(o.path) ? undefined : o;
   },
 
   async delete(o) {

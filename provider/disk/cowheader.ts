@@ -111,3 +111,30 @@ export function encodeCowHeaderV3(h: {
   path.copy(buf, 32);
   return buf;
 }
+
+/** Bytes of a version 3 header as uml_mkcow writes it: 32 bytes of fields, then the path. */
+export const COW_V3_BYTES = 32 + PATH_LEN_V3;
+
+/**
+ * A copy of the v3 header `b` re-bound to `backing` (`size` bytes, modified at `mtime`): UML
+ * refuses a COW file whose header records another mtime or size for its backing file, so a
+ * disk restored over a backing of the same content (checked by the caller's sha256) but another
+ * path or mtime (a rebuilt or imported image) needs this. Only v3 (uml_mkcow, UML) headers.
+ */
+export function rebindCowHeader(b: Buffer, backing: string, mtime: number, size: number): Buffer {
+  const h = parseCowHeader(b);
+  if (h.version !== 3 || b.readUInt32BE(32) === 0)
+    throw new CowHeaderError(`a COW file of format ${h.version} (not uml_mkcow's v3) cannot be re-bound`);
+  if (h.size !== size)
+    throw new CowHeaderError(
+      `the COW file was made over a ${h.size}-byte backing file, this one has ${size} bytes`,
+    );
+  if (b.length < COW_V3_BYTES)
+    throw new CowHeaderError(`a COW header is ${COW_V3_BYTES} bytes: give all of them`);
+  const fresh = encodeCowHeaderV3({ backing, mtime, size, sectorSize: h.sectorSize });
+  const out = Buffer.from(b);
+  // Keep alignment and bitmap fields as they were; new mtime and path (the old path's tail zeroed).
+  out.writeUInt32BE(mtime >>> 0, 8);
+  fresh.copy(out, 32, 32, COW_V3_BYTES);
+  return out;
+}

@@ -13,6 +13,15 @@ export function cowDiskSchema() {
     create: z.enum(["mkcow", "boot"], { message: 'use "mkcow" or "boot"' }).default("mkcow"),
     /** Changes when the backing file's content changes (e.g. the Image's hash): forces a new COW. */
     backingVersion: z.string().default(""),
+    /** Start from disk `index` of guest `guest` in the snapshot at `dir` (a sparse copy, hashes checked). */
+    fromSnapshot: z
+      .object({
+        dir: orUnknown(path),
+        guest: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, "use the guest's name in the snapshot"),
+        index: z.number().int().min(0, "use the disk's index in that guest (0: its root disk)").default(0),
+      })
+      .strict()
+      .optional(),
   });
 }
 export type CowDiskInputs = z.output<ReturnType<typeof cowDiskSchema>>;
@@ -24,4 +33,5 @@ export const cowDiskPolicy: ChangePolicy<CowDiskInputs> = {
   backing: replace("a COW file is bound to its backing file"),
   create: replace("how the COW file is made"),
   backingVersion: replace("new backing content invalidates the COW file"),
+  fromSnapshot: replace("the COW file is a copy of another one"),
 };

@@ -1,0 +1,98 @@
+// Export and import of a snapshot with real tar and files (no UML): a round trip keeps every
+// byte and sparseness; a damaged archive, a hash mismatch or a planted link is refused and
+// nothing is left at the destination; carried images land in the cache by key.
+import * as child_process from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { exportSnapshot, importSnapshot } from "../../../provider/lab/archive";
+import { verifySnapshot } from "../../../provider/lab/snapshot-manifest";
+import { fakeSnapshot } from "./fake-snapshot";
+
+const sha = (b: Buffer) => crypto.createHash("sha256").update(b).digest("hex");
+
+describe("umlab export / import", () => {
+  let work: string;
+  beforeAll(() => (work = fs.mkdtempSync(path.join(os.tmpdir(), "umlab-archive-"))));
+  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+  /** A snapshot whose disk is a sparse 2 GiB file with 10 MiB of data, over a real "image". */
+  function sparseSnapshot(key = "k".repeat(64)) {
+    const image = path.join(work, `img-${Math.random().toString(36).slice(2)}.img`);
+    fs.writeFileSync(image, "an image");
+    const imageSha = sha(fs.readFileSync(image));
+    const { dir, manifest } = fakeSnapshot(Buffer.from("x"), imageSha);
+    const disk = path.join(dir, "disks/g1.0.cow");
+    const fd = fs.openSync(disk, "w");
+    const data = crypto.randomBytes(10 * 1048576);
+    fs.writeSync(fd, data, 0, data.length, 1024 * 1048576);
+    fs.ftruncateSync(fd, 2048 * 1048576);
+    fs.closeSync(fd);
+    const h = crypto.createHash("sha256");
+    // sha256 of the whole file: zeros, the data, zeros.
+    const zeros = Buffer.alloc(1048576);
+    for (let i = 0; i < 1024; i++) h.update(zeros);
+    h.update(data);
+    for (let i = 0; i < 1014; i++) h.update(zeros);
+    const d = manifest.guests[0].disks[0];
+    Object.assign(d, { sha256: h.digest("hex"), bytes: 2048 * 1048576 });
+    manifest.guests[0].image = { path: image, sha256: imageSha, key };
+    d.backing = { path: image, sha256: imageSha };
+    fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify(manifest));
+    return { dir, image, imageSha, key };
+  }
+
+  test("round trip: every hash checked, a 2 GiB sparse disk with 10 MiB of data stays ~10 MiB, images go to the cache", async () => {
+    const s = sparseSnapshot();
+    const archive = path.join(work, "lab.tar.gz");
+    await exportSnapshot(s.dir, archive, { images: true });
+    expect(fs.statSync(archive).size).toBeLessThan(12 * 1048576);
+    const cache = path.join(work, "cache");
+    const dest = path.join(work, "imported", "base");
+    await importSnapshot(archive, dest, cache);
+    await verifySnapshot(dest);
+    expect(fs.statSync(path.join(dest, "disks/g1.0.cow")).blocks * 512).toBeLessThan(12 * 1048576);
+    expect(fs.existsSync(path.join(dest, "images"))).toBe(false);
+    const cached = path.join(cache, "images", `${s.key}.img`);
+    expect(sha(fs.readFileSync(cached))).toBe(s.imageSha);
+    expect(fs.readdirSync(path.dirname(dest))).toEqual(["base"]);
+    console.log(
+      `archive ${(fs.statSync(archive).size / 1048576).toFixed(1)} MiB, imported disk ` +
+        `${((fs.statSync(path.join(dest, "disks/g1.0.cow")).blocks * 512) / 1048576).toFixed(1)} MiB on disk (2048 MiB apparent)`,
+    );
+    // Importing onto an existing directory is refused.
+    await expect(importSnapshot(archive, dest, cache)).rejects.toThrow(/exists already/);
+  }, 120_000);
+
+  test("a truncated archive, a damaged disk inside it, a planted link: refused, nothing left", async () => {
+    const s = sparseSnapshot();
+    const archive = path.join(work, "ok.tar.gz");
+    await exportSnapshot(s.dir, archive);
+    const cut = path.join(work, "cut.tar.gz");
+    fs.writeFileSync(cut, fs.readFileSync(archive).subarray(0, 100_000));
+    const parent = path.join(work, "bad");
+    await expect(importSnapshot(cut, path.join(parent, "x"), path.join(work, "c2"))).rejects.toThrow(
+      /is not a readable umlab archive/,
+    );
+    // A disk changed after the manifest was written: its hash no longer matches.
+    fs.appendFileSync(path.join(s.dir, "disks/g1.0.cow"), "!");
+    const bad = path.join(work, "bad.tar.gz");
+    await expect(exportSnapshot(s.dir, bad)).rejects.toThrow(/manifest says/);
+    expect(fs.existsSync(bad)).toBe(false);
+    child_process.execFileSync("tar", ["--sparse", "-czf", bad, "-C", s.dir, "manifest.json", "disks"]);
+    await expect(importSnapshot(bad, path.join(parent, "y"), path.join(work, "c2"))).rejects.toThrow(
+      /import: .*disks\/g1\.0\.cow is 2147483649 bytes, the manifest says 2147483648: damaged/,
+    );
+    // A link in place of the disks folder.
+    const linkDir = fs.mkdtempSync(path.join(work, "link-"));
+    fs.copyFileSync(path.join(s.dir, "manifest.json"), path.join(linkDir, "manifest.json"));
+    fs.symlinkSync("/etc", path.join(linkDir, "disks"));
+    const linked = path.join(work, "link.tar.gz");
+    child_process.execFileSync("tar", ["-czf", linked, "-C", linkDir, "manifest.json", "disks"]);
+    await expect(importSnapshot(linked, path.join(parent, "z"), path.join(work, "c2"))).rejects.toThrow(
+      /holds disks, which is not a plain file or folder/,
+    );
+    expect(fs.readdirSync(parent)).toEqual([]);
+  }, 120_000);
+});
