@@ -3,13 +3,12 @@
 // and linux.uml directly (the floor, measured in the same run); a no-op preview; destroy;
 // host memory per idle guest; bytes a fresh COW disk allocates. Figures, not pass/fail.
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { run, processAlive, signalGroup, waitFor, sleep } from "../provider/host/process";
 import { buildImage, resolveSpec } from "../provider/image/provider";
 import type { Figure } from "./index";
-import { repoRoot, timed } from "./measure";
+import { timed, labWorkspace } from "./measure";
 
 /**
  * Proportional set size (KiB) of a guest's process group. UML's helper threads are
@@ -77,17 +76,7 @@ async function plainScriptUp(dir: string, backing: string): Promise<number> {
 }
 
 export async function benchCore(): Promise<Figure[]> {
-  const workDir = path.join(repoRoot("examples/quickstart/Pulumi.yaml"), "examples/quickstart");
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "umlab-bench-core-"));
-  const runtime = fs.mkdtempSync("/tmp/ubc-");
-  const env: Record<string, string> = {
-    PULUMI_BACKEND_URL: `file://${path.join(scratch, "state")}`,
-    PULUMI_CONFIG_PASSPHRASE: "umlab-bench",
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    UMLAB_RUNTIME: runtime,
-  };
-  fs.mkdirSync(path.join(scratch, "state"));
+  const { workDir, scratch, runtime, env } = labWorkspace("quickstart", "core");
   const figures: Figure[] = [];
   const stack = await LocalWorkspace.createOrSelectStack(
     { stackName: "bench", workDir },

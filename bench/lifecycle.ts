@@ -2,7 +2,6 @@
 // 10 MiB written in each), then clone it into 5 stacks at once. Figures beside the floor: a
 // plain `cp --sparse=always` of the same COW files (no quiesce, no hashing, no manifest).
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { run } from "../provider/host/process";
@@ -10,7 +9,7 @@ import { execInGuest } from "../provider/exec/agent";
 import { buildImage, resolveSpec } from "../provider/image/provider";
 import { takeSnapshot, snapshotBytes } from "../provider/lab/snapshot";
 import type { Figure } from "./index";
-import { repoRoot, timed } from "./measure";
+import { timed, labWorkspace } from "./measure";
 
 const CLONES = Number(process.env.UMLAB_CLONES ?? 5);
 const MiB = 1048576;
@@ -18,17 +17,7 @@ const MiB = 1048576;
 const allocated = (f: string) => fs.statSync(f).blocks * 512;
 
 export async function benchLifecycle(): Promise<Figure[]> {
-  const workDir = path.join(repoRoot("examples/clone/Pulumi.yaml"), "examples/clone");
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "umlab-bench-life-"));
-  const runtime = fs.mkdtempSync("/tmp/ubl-");
-  fs.mkdirSync(path.join(scratch, "state"));
-  const env: Record<string, string> = {
-    PULUMI_BACKEND_URL: `file://${path.join(scratch, "state")}`,
-    PULUMI_CONFIG_PASSPHRASE: "umlab-bench",
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    UMLAB_RUNTIME: runtime,
-  };
+  const { workDir, scratch, runtime, env } = labWorkspace("clone", "life");
   const stacks: Stack[] = [];
   const open = async (name: string) => {
     const s = await LocalWorkspace.createOrSelectStack({ stackName: name, workDir }, { envVars: env });

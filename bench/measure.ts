@@ -1,6 +1,7 @@
 // Small measuring helpers shared by the benchmark modules (no bench* exports: the runner
 // in bench/index.ts skips this module).
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 
 /** Run `f` and return its value with the wall time it took, in seconds. */
@@ -24,4 +25,23 @@ export function repoRoot(marker: string): string {
     d = up;
   }
   return d;
+}
+
+/** A bench's Pulumi workspace: the example's folder, a scratch dir with a file backend, a runtime root. */
+export function labWorkspace(
+  example: string,
+  tag: string,
+): { workDir: string; scratch: string; runtime: string; env: Record<string, string> } {
+  const workDir = path.join(repoRoot(`examples/${example}/Pulumi.yaml`), "examples", example);
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `umlab-bench-${tag}-`));
+  const runtime = fs.mkdtempSync(`/tmp/ub${tag[0]}-`);
+  fs.mkdirSync(path.join(scratch, "state"));
+  const env: Record<string, string> = {
+    PULUMI_BACKEND_URL: `file://${path.join(scratch, "state")}`,
+    PULUMI_CONFIG_PASSPHRASE: "umlab-bench",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    UMLAB_RUNTIME: runtime,
+  };
+  return { workDir, scratch, runtime, env };
 }

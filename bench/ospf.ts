@@ -5,11 +5,10 @@
 // (declaratively: program change + up) and when the transit node is killed; the exec agent's
 // round trip beside an mconsole round trip. Figures, never pass/fail.
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import type { Figure } from "./index";
-import { median, repoRoot, timed } from "./measure";
+import { median, timed, labWorkspace } from "./measure";
 import { run, processAlive, signalGroup, waitFor, sleep } from "../provider/host/process";
 import { buildImage, resolveSpec } from "../provider/image/provider";
 import { exec } from "../sdk/exec";
@@ -97,17 +96,7 @@ interface NodeInfo {
 
 export async function benchOspf(): Promise<Figure[]> {
   ensurePulumiOnPath();
-  const workDir = path.join(repoRoot("examples/ospf-ring/Pulumi.yaml"), "examples/ospf-ring");
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "umlab-bench-ospf-"));
-  const runtime = fs.mkdtempSync("/tmp/ubo-");
-  fs.mkdirSync(path.join(scratch, "state"));
-  const env: Record<string, string> = {
-    PULUMI_BACKEND_URL: `file://${path.join(scratch, "state")}`,
-    PULUMI_CONFIG_PASSPHRASE: "umlab-bench",
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    UMLAB_RUNTIME: runtime,
-  };
+  const { workDir, scratch, runtime, env } = labWorkspace("ospf-ring", "ospf");
   const figures: Figure[] = [];
   const stack = await LocalWorkspace.createOrSelectStack({ stackName: "bench", workDir }, { envVars: env });
   try {

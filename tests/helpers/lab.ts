@@ -118,3 +118,14 @@ export async function consolePing(g: { guestDir: string }, target: string, tag =
   );
   return !!done && fs.readFileSync(result, "utf8").trim() === "0";
 }
+
+/** What the test programs export per guest (each takes the fields it needs). */
+export interface GuestInfo {
+  name: string;
+  pid: number;
+  guestDir: string;
+  bootId: string;
+  mconsole: string;
+  instance: string;
+  consoleLog: string;
+}

@@ -11,7 +11,13 @@ import * as child_process from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
-import { labSandbox, LabSandbox, processesMentioning, consolePing } from "../helpers/lab";
+import {
+  labSandbox,
+  LabSandbox,
+  processesMentioning,
+  consolePing,
+  type GuestInfo as LabGuestInfo,
+} from "../helpers/lab";
 import { buildImage, resolveSpec } from "../../provider/image/provider";
 import { processAlive, processInstance, sleep, waitFor } from "../../provider/host/process";
 import { findProcesses } from "../../provider/host/reap";
@@ -23,11 +29,7 @@ const COUNTS = FULL
   : { sigint2: 6, killPulumi: 2, killProvider: 2, killMidLab: 2 };
 type Kind = "sigint2" | "killPulumi" | "killProvider";
 
-interface GuestInfo {
-  name: string;
-  pid: number;
-  guestDir: string;
-}
+type GuestInfo = Pick<LabGuestInfo, "name" | "pid" | "guestDir">;
 
 interface Cli {
   code: number | null;

@@ -7,20 +7,19 @@ import * as child_process from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
-import { labSandbox, LabSandbox, processesMentioning, consolePing } from "../helpers/lab";
+import {
+  labSandbox,
+  LabSandbox,
+  processesMentioning,
+  consolePing,
+  type GuestInfo as LabGuestInfo,
+} from "../helpers/lab";
 import { buildImage, resolveSpec, sha256File } from "../../provider/image/provider";
 import { processAlive, waitFor } from "../../provider/host/process";
 
 const workDir = path.join(REPO, "tests/integration/core-program");
 
-interface GuestInfo {
-  name: string;
-  pid: number;
-  mconsole: string;
-  consoleLog: string;
-  guestDir: string;
-  bootId: string;
-}
+type GuestInfo = Pick<LabGuestInfo, "name" | "pid" | "mconsole" | "consoleLog" | "guestDir" | "bootId">;
 
 function mconsole(socket: string, ...words: string[]): { ok: boolean; text: string } {
   const r = child_process.spawnSync("uml_mconsole", [socket, ...words], {

@@ -9,20 +9,20 @@ import * as child_process from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
-import { ensureBuilt, labSandbox, LabSandbox, processesMentioning } from "../helpers/lab";
+import {
+  ensureBuilt,
+  labSandbox,
+  LabSandbox,
+  processesMentioning,
+  type GuestInfo as LabGuestInfo,
+} from "../helpers/lab";
 import { buildImage, resolveSpec } from "../../provider/image/provider";
 import { processAlive, waitFor } from "../../provider/host/process";
 import { exec, ExecError } from "../../sdk/exec";
 
 const workDir = path.join(REPO, "tests/integration/exec-program");
 
-interface GuestInfo {
-  name: string;
-  pid: number;
-  guestDir: string;
-  bootId: string;
-  mconsole: string;
-}
+type GuestInfo = Pick<LabGuestInfo, "name" | "pid" | "guestDir" | "bootId" | "mconsole">;
 
 function cli(args: string[], input?: string, env: Record<string, string> = {}) {
   return child_process.spawnSync("node", [path.join(REPO, "dist/cli/umlab.js"), ...args], {

@@ -7,7 +7,7 @@ import * as child_process from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
-import { ensureBuilt, labSandbox, LabSandbox } from "../helpers/lab";
+import { ensureBuilt, labSandbox, LabSandbox, type GuestInfo as LabGuestInfo } from "../helpers/lab";
 import { buildImage, resolveSpec, sha256File } from "../../provider/image/provider";
 import { processAlive, waitFor } from "../../provider/host/process";
 import { exec } from "../../sdk/exec";
@@ -15,13 +15,7 @@ import * as naming from "../../provider/core/naming";
 
 const workDir = path.join(REPO, "tests/integration/merge-program");
 
-interface GuestInfo {
-  name: string;
-  pid: number;
-  guestDir: string;
-  bootId: string;
-  mconsole: string;
-}
+type GuestInfo = Pick<LabGuestInfo, "name" | "pid" | "guestDir" | "bootId" | "mconsole">;
 
 function cli(args: string[], env: Record<string, string> = {}) {
   return child_process.spawnSync("node", [path.join(REPO, "dist/cli/umlab.js"), ...args], {

@@ -5,19 +5,14 @@
 import * as fs from "fs";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
-import { labSandbox, LabSandbox } from "../helpers/lab";
+import { labSandbox, LabSandbox, type GuestInfo as LabGuestInfo } from "../helpers/lab";
 import { parsePingStats } from "../helpers/ospf";
 import { processAlive, waitFor } from "../../provider/host/process";
 import { exec } from "../../sdk/exec";
 
 const workDir = path.join(REPO, "tests/integration/netem-program");
 
-interface GuestInfo {
-  name: string;
-  pid: number;
-  guestDir: string;
-  bootId: string;
-}
+type GuestInfo = Pick<LabGuestInfo, "name" | "pid" | "guestDir" | "bootId">;
 
 describe("netem on a NIC in the guest", () => {
   let sandbox: LabSandbox | undefined;

@@ -8,21 +8,14 @@ import * as child_process from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
-import { labSandbox, LabSandbox, processesMentioning } from "../helpers/lab";
+import { labSandbox, LabSandbox, processesMentioning, type GuestInfo as LabGuestInfo } from "../helpers/lab";
 import { buildImage, resolveSpec } from "../../provider/image/provider";
 import { processAlive, waitFor } from "../../provider/host/process";
 import { crash } from "../../sdk/faults";
 
 const workDir = path.join(REPO, "tests/integration/network-program");
 
-interface GuestInfo {
-  name: string;
-  pid: number;
-  instance: string;
-  mconsole: string;
-  guestDir: string;
-  bootId: string;
-}
+type GuestInfo = Pick<LabGuestInfo, "name" | "pid" | "instance" | "mconsole" | "guestDir" | "bootId">;
 
 function sh(cmd: string, args: string[]): { code: number; out: string } {
   const r = child_process.spawnSync(cmd, args, { encoding: "utf8", timeout: 60_000 });

@@ -5,19 +5,14 @@
 import * as child_process from "child_process";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
-import { ensureBuilt, labSandbox, LabSandbox } from "../helpers/lab";
+import { ensureBuilt, labSandbox, LabSandbox, type GuestInfo as LabGuestInfo } from "../helpers/lab";
 import { buildImage, resolveSpec } from "../../provider/image/provider";
 import { exec } from "../../sdk/exec";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 
 const workDir = path.join(REPO, "tests/integration/rollback-program");
 
-interface GuestInfo {
-  name: string;
-  pid: number;
-  guestDir: string;
-  bootId: string;
-}
+type GuestInfo = Pick<LabGuestInfo, "name" | "pid" | "guestDir" | "bootId">;
 
 /**
  * A preview's steps: op → sorted resource names (the stack itself and `same` left out, and

@@ -8,7 +8,7 @@ import * as child_process from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
-import { labSandbox, LabSandbox, ensureBuilt } from "../helpers/lab";
+import { labSandbox, LabSandbox, ensureBuilt, type GuestInfo as LabGuestInfo } from "../helpers/lab";
 import { buildImage, resolveSpec, sha256File } from "../../provider/image/provider";
 import { execInGuest } from "../../provider/exec/agent";
 import { mconsole } from "../../provider/host/mconsole";
@@ -18,13 +18,7 @@ import { parseCowHeader } from "../../provider/disk/cowheader";
 
 const workDir = path.join(REPO, "tests/integration/snapshot-program");
 
-interface GuestInfo {
-  name: string;
-  pid: number;
-  mconsole: string;
-  guestDir: string;
-  bootId: string;
-}
+type GuestInfo = Pick<LabGuestInfo, "name" | "pid" | "mconsole" | "guestDir" | "bootId">;
 
 const labOf = (g: GuestInfo) => path.dirname(path.dirname(g.guestDir));
 

@@ -6,7 +6,13 @@
 import * as fs from "fs";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
-import { ensureBuilt, labSandbox, LabSandbox, processesMentioning } from "../helpers/lab";
+import {
+  ensureBuilt,
+  labSandbox,
+  LabSandbox,
+  processesMentioning,
+  type GuestInfo as LabGuestInfo,
+} from "../helpers/lab";
 import { buildImage, resolveSpec } from "../../provider/image/provider";
 import { processAlive, processInstance, waitFor } from "../../provider/host/process";
 import { mconsole } from "../../provider/host/mconsole";
@@ -14,13 +20,7 @@ import { exec } from "../../sdk/exec";
 
 const workDir = path.join(REPO, "tests/integration/watchdog-program");
 
-interface GuestInfo {
-  name: string;
-  pid: number;
-  guestDir: string;
-  bootId: string;
-  mconsole: string;
-}
+type GuestInfo = Pick<LabGuestInfo, "name" | "pid" | "guestDir" | "bootId" | "mconsole">;
 
 async function bootId(g: GuestInfo): Promise<string> {
   const r = await mconsole.proc(g.mconsole, "sys/kernel/random/boot_id", 5000);
