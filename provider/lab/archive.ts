@@ -89,6 +89,8 @@ export async function importSnapshot(file: string, dest: string, cacheDir: strin
       if (fs.existsSync(target)) continue;
       fs.mkdirSync(path.dirname(target), { recursive: true });
       await host.run("cp", ["--reflink=auto", "--sparse=always", "--", f, `${target}.tmp`]);
+      // Read-only for all, as every published image (guests may run as a user of their own).
+      fs.chmodSync(`${target}.tmp`, 0o444);
       fs.renameSync(`${target}.tmp`, target);
       writeSidecar(target, sha);
     }

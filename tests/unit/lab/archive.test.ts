@@ -56,6 +56,8 @@ describe("umlab export / import", () => {
     expect(fs.existsSync(path.join(dest, "images"))).toBe(false);
     const cached = path.join(cache, "images", `${s.key}.img`);
     expect(sha(fs.readFileSync(cached))).toBe(s.imageSha);
+    // Read-only for everyone, like every published image: a guest running as its lab's own uid reads it.
+    expect(fs.statSync(cached).mode & 0o777).toBe(0o444);
     expect(fs.readdirSync(path.dirname(dest))).toEqual(["base"]);
     console.log(
       `archive ${(fs.statSync(archive).size / 1048576).toFixed(1)} MiB, imported disk ` +
