@@ -9,3 +9,4 @@ export * from "./capture";
 export * from "./serial";
 export * from "./faults";
 export * from "./checks";
+export * from "./mconsole";
