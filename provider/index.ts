@@ -20,6 +20,7 @@ const PROVIDERS = {
   impairmentProvider: () => require("./net/impairment").impairmentProvider,
   execProvider: () => require("./exec/provider").execProvider,
   checksProvider: () => require("./exec/checks").checksProvider,
+  sharedDiskProvider: () => require("./disk/shareddisk").sharedDiskProvider,
 } satisfies Record<string, () => Provider>;
 
 export type ProviderName = keyof typeof PROVIDERS;

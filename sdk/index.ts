@@ -10,3 +10,4 @@ export * from "./serial";
 export * from "./faults";
 export * from "./checks";
 export * from "./mconsole";
+export * from "./shareddisk";

@@ -10,6 +10,7 @@ import { mayAccess } from "../core/guest-user";
 import { giveToGuest, guestIdentityOf } from "../lab/guest-user";
 import { processesHolding } from "../host/holders";
 import { processCmdline } from "../host/process";
+import { isSharedDisk } from "../disk/shared-path";
 
 /** The per-guest dir of hot-plugged disk links, bound (read-write) into the guest's view. */
 export function hotplugDir(labDir: string, name: string): string {
@@ -24,11 +25,11 @@ export function hotplugDir(labDir: string, name: string): string {
 export function prepareHotplugDir(labDir: string, name: string, disks: { path: string }[] = []): string {
   const d = hotplugDir(labDir, name);
   disks.forEach((disk, k) => {
-    if (k === 0) return;
+    if (k === 0 || isSharedDisk(labDir, disk.path)) return; // a SharedDisk: UML's lock (disk/shareddisk.ts)
     const others = diskUsers(disk.path).filter((h) => h.guest !== name || h.labDir !== labDir);
     if (others.length > 0)
       throw new Error(
-        `guest ${name}: disk ubd${k}=${disk.path} is in use by ${others.map((h) => `guest ${h.guest} (pid ${h.pid})`).join(", ")}; ` +
+        `guest ${name}: disk ubd${k}=${disk.path} is in use by ${describeUsers(others)}; ` +
           "a disk is never attached to two running guests at once: drop it from that guest's disks or halt that guest first",
       );
   });
@@ -86,6 +87,13 @@ export function diskUsers(file: string): { guest: string; labDir: string; pid: n
   return [...out.values()];
 }
 
+/** "guest g1 (pid 12), process 34 (mkfs ...)" for messages. */
+export function describeUsers(users: { guest: string; pid: number }[]): string {
+  return users
+    .map((u) => (/^process /.test(u.guest) ? u.guest : `guest ${u.guest} (pid ${u.pid})`))
+    .join(", ");
+}
+
 interface Running {
   labDir: string;
   name: string;
@@ -102,10 +110,13 @@ export async function plugDisk(o: Running, index: number, file: string): Promise
   if (index < 1) throw new Error(`${what}: ubd0 is the root disk, it cannot be plugged into a running guest`);
   const st = fs.statSync(file, { throwIfNoEntry: false });
   if (!st?.isFile()) throw new Error(`${what}: there is no such regular file (give a disk image file)`);
-  const others = diskUsers(file).filter((h) => h.guest !== o.name || h.labDir !== o.labDir);
+  // A SharedDisk may be attached to several guests: UML's lock keeps their opens apart.
+  const others = isSharedDisk(o.labDir, file)
+    ? []
+    : diskUsers(file).filter((h) => h.guest !== o.name || h.labDir !== o.labDir);
   if (others.length > 0)
     throw new Error(
-      `${what}: the file is in use by ${others.map((h) => `guest ${h.guest} (pid ${h.pid})`).join(", ")}; ` +
+      `${what}: the file is in use by ${describeUsers(others)}; ` +
         "a disk is never attached to two running guests at once: drop it from that guest's disks (an in-place unplug) or halt that guest first",
     );
   const id = guestIdentityOf(o.labDir);

@@ -32,3 +32,4 @@ export function schemas() {
 }
 export * from "./exec";
 export * from "./image";
+export * from "./shareddisk";

@@ -17,6 +17,7 @@ export const COMPONENTS: [string, () => { shape: Record<string, unknown> }, Chan
   ["Capture", s.captureSchema, s.capturePolicy],
   ["SerialCable", s.serialCableSchema, s.serialCablePolicy],
   ["Impairment", s.impairmentSchema, s.impairmentPolicy],
+  ["SharedDisk", s.sharedDiskSchema, s.sharedDiskPolicy],
   // Its plan compares the args and the cache key it derives from them on the host.
   ["Image", s.imagePlanSchema, s.imagePolicy],
 ];
