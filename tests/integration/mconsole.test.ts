@@ -131,6 +131,21 @@ describe("mconsole and disk hot-plug", () => {
     expect(fs.readFileSync(disk).subarray(0, 16).toString()).toBe("hotplug-marker-1");
   }, 300_000);
 
+  test("a host file the guest must not have is refused, and nothing is plugged", async () => {
+    for (const [file, why] of [
+      ["/etc/shadow", /not writable by the guests' user|cannot link it/],
+      ["/dev/sda", /no such regular file/],
+      [labDir, /no such regular file/],
+    ] as const) {
+      const r = cli(["mconsole", "--lab", labDir, "g2", "config", `ubd1=${file}`]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(why);
+    }
+    expect(cli(["mconsole", "--lab", labDir, "g2", "config", `ubd0=${disk}`]).stderr).toMatch(/root disk/);
+    expect(await partitions(g2)).not.toMatch(/ubdb/);
+    expect(fs.readdirSync(path.join(labDir, "hotplug", "g2"))).toEqual([]);
+  }, 120_000);
+
   test("the talk's repair: a guest without its disk shows it missing; mconsole config plugs it", async () => {
     // g2 booted without ubd1 (the killed node, rebooted without its shared disk).
     expect(await partitions(g2)).not.toMatch(/ubdb/);
