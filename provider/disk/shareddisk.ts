@@ -1,8 +1,9 @@
 // A SharedDisk: one disk file (size and filesystem declared, made with mkfs at create) that
 // several guests attach, alternating access, never concurrent. What keeps two guests from
 // using it at once is UML's own lock, verified on this 6.1 kernel (README "SharedDisk",
-// tests/integration/shareddisk.test.ts): when a guest opens the block device (mount, dd), UML's ubd driver opens the file and takes fcntl(F_SETLK) F_WRLCK on all of it (F_RDLCK
-// for a read-only ubdNr=); the second guest's open fails with EAGAIN ("Failed to lock ... err = 11",
+// tests/integration/shareddisk.test.ts): when a guest opens the block device (mount, dd),
+// UML's ubd driver opens the file and takes fcntl(F_SETLK) F_WRLCK on all of it (F_RDLCK for a
+// read-only ubdNr=); the second guest's open fails with EAGAIN ("Failed to lock ... err = 11",
 // "F_SETLK failed, file already locked by pid N" on its console). The lock goes with the last
 // close (umount) or the process. Attaching (boot, `config ubdN=`) takes no lock, so both nodes
 // of a cluster can have the disk and only one mount it. umlab never passes `ubdNc=` (shared,
