@@ -2,7 +2,7 @@
 export class UsageError extends Error {}
 
 export interface CliArgs {
-  command: "exec" | "console" | "ls" | "help";
+  command: "exec" | "mconsole" | "console" | "ls" | "help";
   /** The stack whose lab to use (its state names the lab); also $UMLAB_STACK. */
   stack?: string;
   lab?: string;
@@ -16,7 +16,7 @@ export function parseArgs(args: string[], env: Record<string, string | undefined
   const [command, ...rest] = args;
   if (command === undefined || command === "help" || command === "--help" || command === "-h")
     return { command: "help", argv: [] };
-  if (command !== "exec" && command !== "console" && command !== "ls")
+  if (command !== "exec" && command !== "mconsole" && command !== "console" && command !== "ls")
     throw new UsageError(`unknown command "${command}"`);
   const out: CliArgs = {
     command,
@@ -50,7 +50,7 @@ export function parseArgs(args: string[], env: Record<string, string | undefined
     else if (out.guest === undefined && command !== "ls") out.guest = a;
     else {
       // `umlab exec g1 ls -l` without `--`: the command starts here.
-      if (command !== "exec") throw new UsageError(`unexpected argument "${a}"`);
+      if (command !== "exec" && command !== "mconsole") throw new UsageError(`unexpected argument "${a}"`);
       break;
     }
   }
@@ -61,6 +61,11 @@ export function parseArgs(args: string[], env: Record<string, string | undefined
       `${command}: "${out.guest}" is not a guest name (1-23 lower-case letters, digits and '-', starting with a letter)`,
     );
   if (command === "exec" && out.argv.length === 0) throw new UsageError("exec: give the command after --");
-  if (command !== "exec" && out.argv.length > 0) throw new UsageError(`unexpected argument "${out.argv[0]}"`);
+  if (command === "mconsole" && out.argv.length === 0)
+    throw new UsageError(
+      "mconsole: give the console command after the guest (e.g. umlab mconsole g1 sysrq s)",
+    );
+  if (command !== "exec" && command !== "mconsole" && out.argv.length > 0)
+    throw new UsageError(`unexpected argument "${out.argv[0]}"`);
   return out;
 }

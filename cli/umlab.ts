@@ -2,6 +2,7 @@
 // The umlab command line: thin commands over the provider layer.
 //
 //   umlab exec [--stack <stack>] [--lab <lab>] [--timeout <s>] <guest> -- <command> [args...]
+//   umlab mconsole [--stack <stack>] [--lab <lab>] <guest> <command> [arg]
 //   umlab console [--stack <stack>] [--lab <lab>] <guest>          (Ctrl-] detaches)
 //   umlab ls [--stack <stack>] [--lab <lab>]
 //   umlab merge <guest | COW file> [--into <file>] [--in-place]
@@ -16,6 +17,7 @@ import { defaultRuntimeRoot } from "../provider/lab/owned";
 import { ExecError } from "../provider/exec/agent";
 import { parseArgs, UsageError, CliArgs } from "./args";
 import { cmdExec } from "./exec";
+import { cmdMconsole } from "./mconsole";
 import { cmdLs } from "./ls";
 import { cmdConsole } from "./console";
 import { cmdNew } from "./new";
@@ -32,6 +34,9 @@ export const USAGE = `usage:
       run a command in a running guest; its stdout, stderr and exit code are passed through
       (124 when it timed out; it is then killed in the guest). For pipes and the like use
       sh -c '<script>'.
+  umlab mconsole [--stack <stack>] [--lab <lab>] <guest> <command> [arg]
+      the guest's management console: sysrq <key>, cad, reboot, halt, stop, go, proc <file>,
+      version, config <dev>[=<value>] (config ubdN=<file> plugs a disk into the running guest)
   umlab console [--stack <stack>] [--lab <lab>] <guest>
       attach this terminal to the guest's console; Ctrl-] detaches
   umlab ls [--stack <stack>] [--lab <lab>]
@@ -80,6 +85,7 @@ export async function main(args: string[]): Promise<number> {
       return 0;
     }
     if (a.command === "exec") return await cmdExec(a, root);
+    if (a.command === "mconsole") return await cmdMconsole(a, root);
     if (a.command === "console") return await cmdConsole(a, root);
     return await cmdLs(a, root);
   } catch (e) {

@@ -21,6 +21,7 @@ const PROVIDERS = {
   execProvider: () => require("./exec/provider").execProvider,
   checksProvider: () => require("./exec/checks").checksProvider,
   snapshotProvider: () => require("./lab/snapshot-resource").snapshotProvider,
+  sharedDiskProvider: () => require("./disk/shareddisk").sharedDiskProvider,
 } satisfies Record<string, () => Provider>;
 
 export type ProviderName = keyof typeof PROVIDERS;

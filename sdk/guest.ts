@@ -3,6 +3,7 @@ import { UmlabResource } from "./resource";
 import { guestSchema } from "../provider/core/schemas";
 import type { Lab } from "./lab";
 import { CowDisk } from "./cowdisk";
+import { SharedDisk } from "./shareddisk";
 /** What a NIC plugs into: a Switch, or anything shaped like one (an Impairment). */
 export interface Pluggable {
   readonly engine: pulumi.Output<"uml_switch" | "vde">;
@@ -31,8 +32,8 @@ export interface NicArgs {
   netem?: { lossPercent?: number; delayMs?: number; jitterMs?: number; rateKbit?: number };
 }
 
-/** A plain disk image (used as is) or a COW disk over a backing image. */
-export type DiskArgs = CowDisk | { path: pulumi.Input<string>; backing?: pulumi.Input<string> };
+/** A plain disk image (used as is), a COW disk over a backing image, or a SharedDisk. */
+export type DiskArgs = CowDisk | SharedDisk | { path: pulumi.Input<string>; backing?: pulumi.Input<string> };
 
 export interface RouteArgs {
   /** "default" or a prefix like "10.1.0.0/16". */
@@ -44,7 +45,11 @@ export interface GuestArgs {
   lab: Lab;
   /** Name on the host (umid, guest folder); default: the resource name. */
   name?: string;
-  /** Root filesystem first (ubd0), then further disks (ubd1, ...). Changing them reboots (replace). */
+  /**
+   * Root filesystem first (ubd0), then further disks (ubd1, ...). Changing the root disk, or
+   * adding/removing a COW disk, reboots (replace); other disks after ubd0 are plugged and
+   * unplugged in the running guest (mconsole config/remove: an update, same boot id).
+   */
   disks: DiskArgs[];
   /** ethN is nics[N]. Adding, removing or moving NICs happens in the running guest. */
   nics?: NicArgs[];
@@ -119,7 +124,11 @@ export class Guest extends UmlabResource {
       memory:
         args.memory ?? (args.disks[0] instanceof CowDisk ? args.disks[0].guestMemory : undefined) ?? "64M",
       disks: args.disks.map((d) =>
-        d instanceof CowDisk ? { path: d.path, backing: d.backing } : { path: d.path, backing: d.backing },
+        d instanceof CowDisk
+          ? { path: d.path, backing: d.backing }
+          : d instanceof SharedDisk
+            ? { path: d.path }
+            : { path: d.path, backing: d.backing },
       ),
       nics: (args.nics ?? []).map((n, i) => ({
         engine: n.switch.engine,
@@ -145,7 +154,9 @@ export class Guest extends UmlabResource {
       watchdog: args.watchdog && { timeoutSeconds: 10, kind: "softdog", ...args.watchdog },
     };
     preflight("Guest", name, guestSchema(), inputs);
-    const cowDisks = args.disks.filter((d): d is CowDisk => d instanceof CowDisk);
+    const cowDisks = args.disks.filter(
+      (d): d is CowDisk | SharedDisk => d instanceof CowDisk || d instanceof SharedDisk,
+    );
     const o = args.lab.resourceOptions(opts);
     super(
       "guestProvider",

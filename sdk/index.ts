@@ -10,3 +10,5 @@ export * from "./serial";
 export * from "./faults";
 export * from "./checks";
 export * from "./snapshot";
+export * from "./mconsole";
+export * from "./shareddisk";

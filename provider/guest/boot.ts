@@ -11,6 +11,7 @@ import { GuestInputs, NicInputs } from "../core/schemas";
 import { netemSettings } from "./plan";
 import { mayAccess, type GuestIdentity } from "../core/guest-user";
 import { guestIdentityOf, giveToGuest } from "../lab/guest-user";
+import { hotplugDir, prepareHotplugDir } from "./hotplug";
 
 /** The UML `ethN=` transport for a NIC. */
 export function nicTransport(nic: Pick<NicInputs, "engine" | "control" | "mac">): string {
@@ -97,6 +98,8 @@ export function guestView(g: GuestInputs, umidSiblings: string[]): Bind[] {
   binds.push({ kind: "dir", path: lab.umlDir });
   for (const s of umidSiblings) if (s !== g.name) binds.push({ kind: "hide", path: `${lab.umlDir}/${s}` });
   binds.push({ kind: "dir", path: p.dir });
+  // Disks plugged later (guest/hotplug.ts) are links in here: the view is fixed at boot.
+  binds.push({ kind: "dir", path: hotplugDir(g.labDir, g.name) });
   for (const d of g.disks) {
     if (d.backing) binds.push({ kind: "rofile", path: d.backing });
     binds.push({ kind: "file", path: d.path });
@@ -234,6 +237,7 @@ export async function bootGuest(g: GuestInputs): Promise<{ pid: number; instance
   const lab = naming.labPaths(g.labDir);
   for (const d of [lab.switchesDir, lab.tapsDir, lab.impairmentsDir, viewRoot(g.labDir, g.name)])
     fs.mkdirSync(d, { recursive: true, mode: 0o700 });
+  prepareHotplugDir(g.labDir, g.name, g.disks as { path: string }[]);
   const runAs = handToGuest(g);
   const siblings = fs
     .readdirSync(lab.umlDir, { withFileTypes: true })

@@ -22,6 +22,31 @@ export type NicOp =
 export interface GuestPlan extends PolicyPlan {
   /** In-place NIC operations, in the order to apply them; undefined when NICs are unknown. */
   nicOps?: NicOp[];
+  /** In-place disk operations (hot-plug, guest/hotplug.ts); only when some disk changed in place. */
+  diskOps?: DiskOp[];
+}
+
+/** Plug or unplug ubd`index` of a running guest (mconsole config / remove). */
+export type DiskOp = { kind: "plug"; index: number } | { kind: "unplug"; index: number };
+
+type Disk = GuestInputs["disks"][number];
+
+/**
+ * How disk list `olds` becomes `news` in a running guest, or undefined when it cannot be done
+ * in place (a replace): the root disk (ubd0) changed, or a plugged or unplugged disk has a
+ * backing file (a COW disk: UML rewrites a COW header whose backing path differs, so its
+ * backing is only ever given at boot). Unplugs from the end first, then plugs in order; a disk
+ * whose file changed is unplugged and plugged again.
+ */
+export function planDisks(olds: Disk[], news: Disk[]): DiskOp[] | undefined {
+  if (olds.length === 0 || news.length === 0 || !same(olds[0], news[0])) return undefined;
+  const changed = (i: number) => i >= olds.length || i >= news.length || !same(olds[i], news[i]);
+  const touched = [...Array(Math.max(olds.length, news.length)).keys()].filter((i) => i > 0 && changed(i));
+  if (touched.some((i) => olds[i]?.backing !== undefined || news[i]?.backing !== undefined)) return undefined;
+  const ops: DiskOp[] = [];
+  for (const i of [...touched].reverse()) if (i < olds.length) ops.push({ kind: "unplug", index: i });
+  for (const i of touched) if (i < news.length) ops.push({ kind: "plug", index: i });
+  return ops;
 }
 
 /** A NIC's netem settings with zeros for unset values, or undefined when there is nothing to apply. */
@@ -101,6 +126,12 @@ export function planGuest(oldInputs: GuestInputs, newInputs: GuestInputs): Guest
   const olds = normalizeGuest(oldInputs);
   const news = normalizeGuest(newInputs);
   const plan: GuestPlan = planFromPolicy(guestPolicy, olds, news);
+  // Disks other than the root one are plugged in place (planDisks); ubd0 replaces.
+  const diskOps = plan.replaces.includes("disks") ? planDisks(olds.disks, news.disks) : undefined;
+  if (diskOps) {
+    plan.replaces = plan.replaces.filter((k) => k !== "disks");
+    plan.diskOps = diskOps;
+  }
   if (olds.nics === UNKNOWN || news.nics === UNKNOWN) {
     // Known at update time; every NIC change can be applied in place.
     plan.changes.push("nics");

@@ -1,5 +1,5 @@
 // The Guest resource's handlers: a UML guest is one linux.uml process (plus its helpers) in
-// its own session. What UML can change while running (its NICs, paused) changes in place;
+// its own session. What UML can change while running (its NICs, disks other than ubd0, paused) changes in place;
 // everything the guest reads at boot is a replace (core/schemas/guest.ts guestPolicy,
 // guest/plan.ts). Booting: guest/boot.ts; NICs: guest/nics.ts; halt/pause: guest/power.ts.
 import * as fs from "fs";
@@ -19,6 +19,7 @@ import { planGuest, planNics, netemSettings, SWITCH_GONE } from "./plan";
 import { bootGuest } from "./boot";
 import { applyNicOps, setNetem } from "./nics";
 import { readBootId, setPaused, stopGuest } from "./power";
+import { hotplugDir, plugDisk, unplugDisk } from "./hotplug";
 
 export interface GuestOutputs extends GuestInputs {
   pid: number;
@@ -103,12 +104,16 @@ export const guestProvider = defineProvider<GuestInputs, GuestOutputs>({
   },
 
   async update(o, n) {
+    const plan = planGuest(o, n);
     const ops =
-      planGuest(o, n).nicOps ??
+      plan.nicOps ??
       planNics(Array.isArray(o.nics) ? o.nics : [], Array.isArray(n.nics) ? (n.nics as NicInputs[]) : []);
     // Resume before (console commands need a running kernel), pause after the NIC changes.
     if (o.paused && !n.paused) await setPaused(o, false);
     if (ops.length > 0) await applyNicOps(o, n, ops);
+    for (const op of plan.diskOps ?? [])
+      if (op.kind === "unplug") await unplugDisk(o, op.index);
+      else await plugDisk(o, op.index, n.disks[op.index].path as string);
     if (n.paused && !o.paused) await setPaused(o, true);
     return {
       ...n,
@@ -127,5 +132,6 @@ export const guestProvider = defineProvider<GuestInputs, GuestOutputs>({
     const p = naming.guestPaths(o.labDir, o.name);
     fs.rmSync(p.umidDir, { recursive: true, force: true });
     fs.rmSync(p.dir, { recursive: true, force: true });
+    fs.rmSync(hotplugDir(o.labDir, o.name), { recursive: true, force: true });
   },
 });

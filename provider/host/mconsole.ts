@@ -50,3 +50,61 @@ export const mconsole = {
   log: (socket: string, text: string, timeoutMs?: number): Reply =>
     mconsoleCommand(socket, ["log", text], timeoutMs),
 };
+
+/** The commands `umlab mconsole` and the SDK's `mconsole()` pass on, with what each takes. */
+export const MCONSOLE_COMMANDS: Record<string, string> = {
+  sysrq: "sysrq <key>  (one of 0-9 a-z, e.g. s = sync, c = crash)",
+  cad: "cad",
+  reboot: "reboot",
+  halt: "halt",
+  stop: "stop",
+  go: "go",
+  proc: "proc <file>  (under the guest's /proc, e.g. sys/kernel/random/boot_id)",
+  version: "version",
+  config: "config <dev>  or  config <dev>=<value>  (dev: ubdN, ethN, sslN, conN)",
+};
+
+export class MconsoleRefused extends Error {}
+
+function refuse(why: string): never {
+  const list = Object.values(MCONSOLE_COMMANDS)
+    .map((c) => `  ${c}`)
+    .join("\n");
+  throw new MconsoleRefused(`${why}; the allowed console commands are:\n${list}`);
+}
+
+/**
+ * Check a console command given as words (`["sysrq", "s"]`, or one string split on blanks) and
+ * give back the words for uml_mconsole. Pure. Refuses anything not in MCONSOLE_COMMANDS (e.g.
+ * `remove`, `log`, `exec`: umlab plans device removal itself) and any malformed argument.
+ */
+export function mconsoleWords(command: string | string[]): string[] {
+  const words = (typeof command === "string" ? command.trim().split(/\s+/) : command).filter((w) => w !== "");
+  const [verb, ...args] = words;
+  if (verb === undefined) refuse("give a console command");
+  if (!Object.prototype.hasOwnProperty.call(MCONSOLE_COMMANDS, verb))
+    refuse(`"${verb}" is not an allowed console command`);
+  const want = (n: number) => {
+    if (args.length !== n)
+      refuse(
+        `${verb} takes ${n === 0 ? "no argument" : "one argument"} (${MCONSOLE_COMMANDS[verb]}), got ${args.length}`,
+      );
+  };
+  if (verb === "sysrq") {
+    want(1);
+    if (!/^[0-9a-z]$/.test(args[0])) refuse(`sysrq: "${args[0]}" is not a sysrq key (one of 0-9, a-z)`);
+  } else if (verb === "proc") {
+    want(1);
+    const file = args[0].replace(/^\/proc\//, "");
+    if (!/^[A-Za-z0-9_.+-][A-Za-z0-9_.+/-]*$/.test(file) || file.split("/").includes(".."))
+      refuse(`proc: "${args[0]}" is not a file under /proc (e.g. meminfo, sys/kernel/random/boot_id)`);
+    return [verb, file];
+  } else if (verb === "config") {
+    want(1);
+    const m = /^((?:ubd|eth|ssl|con)[0-9]{1,2})(?:=(.+))?$/.exec(args[0]);
+    if (!m) refuse(`config: "${args[0]}" is not <dev> or <dev>=<value> with dev ubdN, ethN, sslN or conN`);
+    if (m[2] !== undefined && !/^[A-Za-z0-9_.,:/+=-]+$/.test(m[2]))
+      refuse(`config: the value "${m[2]}" has characters a device setting never has`);
+  } else want(0);
+  return [verb, ...args];
+}

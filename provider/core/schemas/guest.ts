@@ -166,7 +166,9 @@ export const guestPolicy: ChangePolicy<GuestInputs> = {
   name: replace("umid, guest folder, MACs"),
   kernel: replace("another kernel binary"),
   memory: replace("mem= on the kernel command line"),
-  disks: replace("ubdN= on the kernel command line"),
+  disks: replace(
+    "ubd0 (root) on the kernel command line; other disks are hot-plugged in place (guest/plan.ts planDisks)",
+  ),
   hostname: replace("read by umlab-init at boot"),
   routes: replace("read by umlab-init at boot"),
   sysctls: replace("read by umlab-init at boot"),

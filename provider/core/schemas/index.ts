@@ -33,3 +33,4 @@ export function schemas() {
 export * from "./exec";
 export * from "./image";
 export * from "./snapshot";
+export * from "./shareddisk";

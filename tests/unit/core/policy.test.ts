@@ -18,6 +18,7 @@ export const COMPONENTS: [string, () => { shape: Record<string, unknown> }, Chan
   ["SerialCable", s.serialCableSchema, s.serialCablePolicy],
   ["Impairment", s.impairmentSchema, s.impairmentPolicy],
   ["Snapshot", s.snapshotSchema, s.snapshotPolicy],
+  ["SharedDisk", s.sharedDiskSchema, s.sharedDiskPolicy],
   // Its plan compares the args and the cache key it derives from them on the host.
   ["Image", s.imagePlanSchema, s.imagePolicy],
 ];

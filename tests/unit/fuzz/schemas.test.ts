@@ -18,6 +18,7 @@ const bases: Record<
   nic: [s.nicSchema, nic()],
   switch: [s.switchSchema, { labDir: "/l", name: "sw0", engine: "vde", hub: false, suspended: false }],
   cowDisk: [s.cowDiskSchema, { labDir: "/l", name: "g1", backing: "/img/a.img" }],
+  sharedDisk: [s.sharedDiskSchema, { labDir: "/l", name: "data", sizeMiB: 16 }],
   labRuntime: [s.labRuntimeSchema, { root: "/var/tmp/umlab", labId: "lab-1" }],
   tap: [
     s.tapSchema,

@@ -1,0 +1,24 @@
+// umlab mconsole: one management-console command against a running guest (provider/guest/console-command.ts).
+import { guestConsole, ConsoleCommandError } from "../provider/guest/console-command";
+import { MconsoleRefused } from "../provider/host/mconsole";
+import type { CliArgs } from "./args";
+import { findGuest, labsOfStack } from "./labs";
+
+export async function cmdMconsole(a: CliArgs, root: string): Promise<number> {
+  const labDir = findGuest(a.guest!, a.lab, root, await labsOfStack(a.stack));
+  try {
+    const text = await guestConsole(labDir, a.guest!, a.argv);
+    if (text !== "") console.log(text);
+    return 0;
+  } catch (e) {
+    if (e instanceof MconsoleRefused) {
+      console.error(`umlab mconsole: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof ConsoleCommandError) {
+      console.error(`umlab mconsole: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
