@@ -6,7 +6,9 @@
 // a.out → b.in and b.out → a.in; with `log: true` it also writes a hex dump of every byte
 // that crosses, with direction and time (`>` a→b, `<` b→a), to `<name>.log`.
 // The FIFOs stay while the cable exists, so restarting the relay (log toggled, or after it
-// died) never disturbs the guests.
+// died) never disturbs the guests. `suspended` cuts the cable in place: the relay is stopped
+// (SIGSTOP), so nothing crosses; what a guest writes meanwhile waits in its `.out` FIFO and
+// crosses when the relay resumes.
 import * as fs from "fs";
 import type * as pulumi from "@pulumi/pulumi";
 import * as host from "../host/process";
@@ -33,9 +35,21 @@ export function relayCommand(c: SerialCableInputs): { cmd: string; args: string[
   return { cmd: "socat", args: [...(c.log ? ["-x"] : []), "-b", "4096", end(p.a), end(p.b)] };
 }
 
-/** New FIFOs only for a new place; `log` in place (core/schemas/serial.ts serialCablePolicy). */
+/** New FIFOs only for a new place; `log` and `suspended` in place (core/schemas/serial.ts serialCablePolicy). */
 export function planSerialCable(olds: SerialCableInputs, news: SerialCableInputs): pulumi.dynamic.DiffResult {
   return diffResult(planFromPolicy(serialCablePolicy, olds, news));
+}
+
+/** Stop (SIGSTOP) or resume (SIGCONT) the relay's process group: the cable goes dead or comes back. */
+export function suspendRelay(pid: number, suspended: boolean): void {
+  host.signalGroup(pid, suspended ? "SIGSTOP" : "SIGCONT");
+}
+
+/** Stop the relay we started (only that run: pids get reused); resumed first, or SIGTERM would wait. */
+async function stopRelay(pid: number, instance: string): Promise<void> {
+  if (!host.sameRun(pid, instance)) return;
+  suspendRelay(pid, false);
+  await host.stopGroup(pid);
 }
 
 async function startRelay(c: SerialCableInputs): Promise<{ pid: number; instance: string }> {
@@ -51,6 +65,7 @@ async function startRelay(c: SerialCableInputs): Promise<{ pid: number; instance
     host.signalGroup(pid, "SIGKILL"); // its helpers, if any
     throw new Error(`SerialCable ${c.name}: socat exited at once\n${host.fileTail(p.log, 10)}`);
   }
+  if (c.suspended) suspendRelay(pid, true);
   return { pid, instance };
 }
 
@@ -75,13 +90,18 @@ export const serialCableProvider = defineProvider<SerialCableInputs, SerialCable
   },
 
   async update(o, n) {
-    // Only `log` changes in place: a new relay, the same FIFOs.
-    await host.stopRun(o.pid, o.instance);
+    // `suspended` alone: signal the running relay. `log` (or a relay that died): a new relay
+    // on the same FIFOs, started suspended when the cable is.
+    if (o.log === n.log && host.sameRun(o.pid, o.instance)) {
+      suspendRelay(o.pid, n.suspended);
+      return { ...o, ...n };
+    }
+    await stopRelay(o.pid, o.instance);
     return { ...o, ...n, ...(await startRelay(n)) };
   },
 
   async delete(o) {
-    await host.stopRun(o.pid, o.instance);
+    await stopRelay(o.pid, o.instance);
     const p = naming.cablePaths(o.labDir, o.name);
     for (const f of [...p.fifos, p.log]) fs.rmSync(f, { force: true });
   },
