@@ -7,8 +7,10 @@
 // that crosses, with direction and time (`>` a→b, `<` b→a), to `<name>.log`.
 // The FIFOs stay while the cable exists, so restarting the relay (log toggled, or after it
 // died) never disturbs the guests. `suspended` cuts the cable in place: the relay is stopped
-// (SIGSTOP), so nothing crosses; what a guest writes meanwhile waits in its `.out` FIFO and
-// crosses when the relay resumes.
+// (SIGSTOP), so nothing crosses; what a guest writes meanwhile waits in its `.out` FIFO and is
+// thrown away when the cable is mended, just before the relay resumes (SIGCONT): bytes sent
+// down a cut cable are lost. (Delivered instead, a burst of more than about 4 KiB wedged the
+// receiving guests' serial input for good: heartbeat after a 35 s cut, examples/ha-cluster.)
 import * as fs from "fs";
 import type * as pulumi from "@pulumi/pulumi";
 import * as host from "../host/process";
@@ -52,6 +54,30 @@ async function stopRelay(pid: number, instance: string): Promise<void> {
   await host.stopGroup(pid);
 }
 
+/** Read and drop what waits in the guests' `.out` FIFOs (non-blocking; at most `cap` bytes each). */
+export function drainFifos(paths: string[], cap = 16 * 1024 * 1024): number {
+  let dropped = 0;
+  const buf = Buffer.alloc(65536);
+  for (const f of paths) {
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(f, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
+      for (let n = 0; n < cap;) {
+        const got = fs.readSync(fd, buf, 0, buf.length, null);
+        if (got <= 0) break;
+        n += got;
+        dropped += got;
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN" && (e as NodeJS.ErrnoException).code !== "ENOENT")
+        throw e;
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
+    }
+  }
+  return dropped;
+}
+
 async function startRelay(c: SerialCableInputs): Promise<{ pid: number; instance: string }> {
   const p = naming.cablePaths(c.labDir, c.name);
   const { cmd, args } = relayCommand(c);
@@ -90,6 +116,9 @@ export const serialCableProvider = defineProvider<SerialCableInputs, SerialCable
   },
 
   async update(o, n) {
+    // Mended: what was sent down the cut cable is lost (see the top of this file).
+    const p = naming.cablePaths(n.labDir, n.name);
+    if (o.suspended && !n.suspended) drainFifos([`${p.a}.out`, `${p.b}.out`]);
     // `suspended` alone: signal the running relay. `log` (or a relay that died): a new relay
     // on the same FIFOs, started suspended when the cable is.
     if (o.log === n.log && host.sameRun(o.pid, o.instance)) {

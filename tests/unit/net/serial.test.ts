@@ -1,5 +1,9 @@
 // The serial cable's plan and relay argv.
-import { planSerialCable, relayCommand } from "../../../provider/net/serial";
+import * as child_process from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { planSerialCable, relayCommand, drainFifos } from "../../../provider/net/serial";
 import { serialCableSchema } from "../../../provider/core/schemas";
 
 describe("serial cable", () => {
@@ -42,5 +46,26 @@ describe("serial cable", () => {
     const r = serialCableSchema().safeParse({ labDir: "/l", name: "hb", suspended: "yes" });
     expect(r.success).toBe(false);
     if (!r.success) expect(r.error.issues[0].path).toEqual(["suspended"]);
+  });
+  test("mending drops what waits in the .out FIFOs, never blocks, never reads through a symlink", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "umlab-drain-"));
+    try {
+      const fifo = path.join(dir, "hb.a.out");
+      child_process.execFileSync("mkfifo", ["-m", "0600", fifo]);
+      const guest = fs.openSync(fifo, "r+"); // a guest holds its end read-write
+      fs.writeSync(guest, Buffer.alloc(10_000, 0x41));
+      expect(drainFifos([fifo, path.join(dir, "missing")])).toBe(10_000);
+      expect(drainFifos([fifo])).toBe(0); // empty: EAGAIN, not a hang
+      fs.writeSync(guest, "late");
+      expect(drainFifos([fifo])).toBe(4);
+      fs.closeSync(guest);
+      const secret = path.join(dir, "secret");
+      fs.writeFileSync(secret, "do not read");
+      const planted = path.join(dir, "hb.b.out");
+      fs.symlinkSync(secret, planted);
+      expect(() => drainFifos([planted])).toThrow(/ELOOP/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
