@@ -13,7 +13,7 @@ export interface SerialCableArgs {
   log?: boolean;
   /**
    * A fault: the cable is cut (its relay stopped with SIGSTOP) while true; nothing crosses.
-   * In place: the guests keep their serial lines; bytes written meanwhile cross on resume.
+   * In place: the guests keep their serial lines; bytes written meanwhile are lost (dropped at the mend).
    */
   suspended?: boolean;
 }
