@@ -1,6 +1,7 @@
 // examples/ha-cluster on real UML under the real Pulumi engine: `pulumi up` boots two heartbeat
 // nodes and a client; the checks pass (all three heartbeat paths up, one holds the service
-// address, the client reaches it); halting node one moves the address to two (failover) and
+// address, the client reaches it); cutting the serial cable leaves the cluster whole and its
+// serial link comes back when mended; halting node one moves the address to two (failover) and
 // the client reaches it again; destroy leaves no process or file.
 import * as child_process from "child_process";
 import * as fs from "fs";
@@ -80,6 +81,31 @@ describe("examples/ha-cluster: heartbeat failover on real UML", () => {
     expect(await holdsService(one)).toBe(true);
     expect(await holdsService(two)).toBe(false);
     expect(await clientReaches(client)).toBe(true);
+
+    // --- the serial cable cut: the Ethernet heartbeats keep the cluster whole --------------
+    const link = async (l: string) => (await inGuest(one, `cl_status hblinkstatus two ${l}`)).out.trim();
+    const linkIs = async (l: string, want: string, ms: number) => {
+      const end = Date.now() + ms;
+      while (Date.now() < end) if ((await link(l)) === want) return true;
+      return false;
+    };
+    await t.stack.setConfig("cut", { value: "true" });
+    const cut = await t.stack.up();
+    expect(cut.summary.resourceChanges).toEqual({ same: expect.any(Number), update: 1 });
+    expect(await linkIs("/dev/ttyS1", "dead", 60_000)).toBe(true);
+    expect(await link("eth0")).toBe("up");
+    expect(await link("eth1")).toBe("up");
+    expect((await inGuest(one, "cl_status nodestatus two")).out.trim()).toBe("active");
+    expect(await holdsService(one)).toBe(true);
+    // Long enough for more than 4 KiB of heartbeats to queue up in the cut cable (about 250 B/s
+    // each way): delivered at the mend, such a burst wedged both guests' serial input for good.
+    await new Promise((r) => setTimeout(r, 30_000));
+    await t.stack.setConfig("cut", { value: "false" });
+    await t.stack.up();
+    expect(await linkIs("/dev/ttyS1", "up", 60_000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 20_000)); // past deadtime (10 s): still up
+    expect(await link("/dev/ttyS1")).toBe("up");
+    expect(await holdsService(one)).toBe(true);
 
     // --- failover: node one halted (its kernel shut down through the management console) ---
     const halted = Date.now();
