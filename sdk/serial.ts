@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { UmlabResource } from "./resource";
 import { serialCableSchema } from "../provider/core/schemas";
+import { cablePaths } from "../provider/core/naming";
 import type { Lab } from "./lab";
 import { preflight } from "./validate";
 
@@ -10,6 +11,11 @@ export interface SerialCableArgs {
   name?: string;
   /** Log every byte that crosses (hex dump with direction and time) to `logPath`. In place. */
   log?: boolean;
+  /**
+   * A fault: the cable is cut (its relay stopped with SIGSTOP) while true; nothing crosses.
+   * In place: the guests keep their serial lines; bytes written meanwhile are lost (dropped at the mend).
+   */
+  suspended?: boolean;
 }
 
 /**
@@ -18,13 +24,19 @@ export interface SerialCableArgs {
  * Set the lines raw in the guests (`stty -F /dev/ttyS1 raw -echo`).
  */
 export class SerialCable extends UmlabResource {
-  declare readonly endA: pulumi.Output<string>;
-  declare readonly endB: pulumi.Output<string>;
+  /** Known during previews (the FIFO paths follow from the lab and the name): see below. */
+  readonly endA: pulumi.Output<string>;
+  readonly endB: pulumi.Output<string>;
   declare readonly logPath: pulumi.Output<string>;
   declare readonly pid: pulumi.Output<number>;
 
   constructor(name: string, args: SerialCableArgs, opts?: pulumi.CustomResourceOptions) {
-    const inputs = { labDir: args.lab.dir, name: args.name ?? name, log: args.log ?? false };
+    const inputs = {
+      labDir: args.lab.dir,
+      name: args.name ?? name,
+      log: args.log ?? false,
+      suspended: args.suspended ?? false,
+    };
     preflight("SerialCable", name, serialCableSchema(), inputs);
     super(
       "serialCableProvider",
@@ -41,5 +53,13 @@ export class SerialCable extends UmlabResource {
       "umlab",
       "SerialCable",
     );
+    // The provider's endA/endB are unknown while the cable is updated (cut or mended), and an
+    // unknown `serial` would preview its guests as replaced. The ends only depend on the lab
+    // dir and the name (provider/net/serial.ts makes the same paths), so compute them here;
+    // through `urn` they still carry the cable as a dependency (guests boot after its FIFOs).
+    const end = (side: "a" | "b") =>
+      pulumi.all([args.lab.dir, this.urn]).apply(([dir]) => `cable:${cablePaths(dir, inputs.name)[side]}`);
+    this.endA = end("a");
+    this.endB = end("b");
   }
 }

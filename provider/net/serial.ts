@@ -6,7 +6,11 @@
 // a.out → b.in and b.out → a.in; with `log: true` it also writes a hex dump of every byte
 // that crosses, with direction and time (`>` a→b, `<` b→a), to `<name>.log`.
 // The FIFOs stay while the cable exists, so restarting the relay (log toggled, or after it
-// died) never disturbs the guests.
+// died) never disturbs the guests. `suspended` cuts the cable in place: the relay is stopped
+// (SIGSTOP), so nothing crosses; what a guest writes meanwhile waits in its `.out` FIFO and is
+// thrown away when the cable is mended, just before the relay resumes (SIGCONT): bytes sent
+// down a cut cable are lost. (Delivered instead, a burst of more than about 4 KiB wedged the
+// receiving guests' serial input for good: heartbeat after a 35 s cut, examples/ha-cluster.)
 import * as fs from "fs";
 import type * as pulumi from "@pulumi/pulumi";
 import * as host from "../host/process";
@@ -33,9 +37,45 @@ export function relayCommand(c: SerialCableInputs): { cmd: string; args: string[
   return { cmd: "socat", args: [...(c.log ? ["-x"] : []), "-b", "4096", end(p.a), end(p.b)] };
 }
 
-/** New FIFOs only for a new place; `log` in place (core/schemas/serial.ts serialCablePolicy). */
+/** New FIFOs only for a new place; `log` and `suspended` in place (core/schemas/serial.ts serialCablePolicy). */
 export function planSerialCable(olds: SerialCableInputs, news: SerialCableInputs): pulumi.dynamic.DiffResult {
   return diffResult(planFromPolicy(serialCablePolicy, olds, news));
+}
+
+/** Stop (SIGSTOP) or resume (SIGCONT) the relay's process group: the cable goes dead or comes back. */
+export function suspendRelay(pid: number, suspended: boolean): void {
+  host.signalGroup(pid, suspended ? "SIGSTOP" : "SIGCONT");
+}
+
+/** Stop the relay we started (only that run: pids get reused); resumed first, or SIGTERM would wait. */
+async function stopRelay(pid: number, instance: string): Promise<void> {
+  if (!host.sameRun(pid, instance)) return;
+  suspendRelay(pid, false);
+  await host.stopGroup(pid);
+}
+
+/** Read and drop what waits in the guests' `.out` FIFOs (non-blocking; at most `cap` bytes each). */
+export function drainFifos(paths: string[], cap = 16 * 1024 * 1024): number {
+  let dropped = 0;
+  const buf = Buffer.alloc(65536);
+  for (const f of paths) {
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(f, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
+      for (let n = 0; n < cap;) {
+        const got = fs.readSync(fd, buf, 0, buf.length, null);
+        if (got <= 0) break;
+        n += got;
+        dropped += got;
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EAGAIN" && (e as NodeJS.ErrnoException).code !== "ENOENT")
+        throw e;
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
+    }
+  }
+  return dropped;
 }
 
 async function startRelay(c: SerialCableInputs): Promise<{ pid: number; instance: string }> {
@@ -51,6 +91,7 @@ async function startRelay(c: SerialCableInputs): Promise<{ pid: number; instance
     host.signalGroup(pid, "SIGKILL"); // its helpers, if any
     throw new Error(`SerialCable ${c.name}: socat exited at once\n${host.fileTail(p.log, 10)}`);
   }
+  if (c.suspended) suspendRelay(pid, true);
   return { pid, instance };
 }
 
@@ -75,13 +116,21 @@ export const serialCableProvider = defineProvider<SerialCableInputs, SerialCable
   },
 
   async update(o, n) {
-    // Only `log` changes in place: a new relay, the same FIFOs.
-    await host.stopRun(o.pid, o.instance);
+    // Mended: what was sent down the cut cable is lost (see the top of this file).
+    const p = naming.cablePaths(n.labDir, n.name);
+    if (o.suspended && !n.suspended) drainFifos([`${p.a}.out`, `${p.b}.out`]);
+    // `suspended` alone: signal the running relay. `log` (or a relay that died): a new relay
+    // on the same FIFOs, started suspended when the cable is.
+    if (o.log === n.log && host.sameRun(o.pid, o.instance)) {
+      suspendRelay(o.pid, n.suspended);
+      return { ...o, ...n };
+    }
+    await stopRelay(o.pid, o.instance);
     return { ...o, ...n, ...(await startRelay(n)) };
   },
 
   async delete(o) {
-    await host.stopRun(o.pid, o.instance);
+    await stopRelay(o.pid, o.instance);
     const p = naming.cablePaths(o.labDir, o.name);
     for (const f of [...p.fifos, p.log]) fs.rmSync(f, { force: true });
   },

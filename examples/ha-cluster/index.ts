@@ -1,0 +1,117 @@
+// The seed's case study 1: a high-availability cluster of two nodes (`one`, `two`) and a
+// client. The nodes heartbeat (heartbeat 3.0.6, v1 haresources manager) over three paths: a
+// serial cross-over cable between their /dev/ttyS1, the public switch (eth0) and the private
+// switch (eth1). Node one holds the service address 10.0.0.100; when it dies, two takes it
+// over, and gives it back when one returns (auto_failback).
+//
+//              public switch 10.0.0.0/24
+//     +-------------+-------------+
+//   eth0 .1       eth0 .2       eth0 .10
+//    one ==ttyS1== two           client
+//   eth1 .1       eth1 .2
+//     +-------------+
+//     private switch 192.168.10.0/24
+//
+// Config (all optional):
+//   heartbeat   false: do not start heartbeat at boot
+//   cut         true: the serial cable is suspended (a fault)
+//   publicDown / privateDown   true: that switch is suspended (a fault)
+//
+//   pulumi up                                   # boots; checks: 3 heartbeat links up, the service answers
+//   umlab exec one -- cl_status listnodes       # two, one
+//   umlab exec one -- cl_status hblinkstatus two /dev/ttyS1    # up (also eth0, eth1)
+//   uml_mconsole $(pulumi stack output guests | jq -r '.[0].mconsole') halt   # two takes 10.0.0.100
+import * as pulumi from "@pulumi/pulumi";
+import * as umlab from "../../sdk";
+import {
+  PACKAGES,
+  PUBLIC,
+  PRIVATE,
+  SERVICE_ADDRESS,
+  haCf,
+  haResources,
+  authKeys,
+  nodeStartup,
+} from "./cluster";
+
+const config = new pulumi.Config();
+const startHeartbeat = config.getBoolean("heartbeat") ?? true;
+
+const lab = new umlab.Lab("lab");
+const image = new umlab.Image("ha", { preset: "debian", packages: PACKAGES });
+const publicSw = new umlab.Switch("public", { lab, suspended: config.getBoolean("publicDown") ?? false });
+const privateSw = new umlab.Switch("private", { lab, suspended: config.getBoolean("privateDown") ?? false });
+const cable = new umlab.SerialCable("hb", { lab, log: true, suspended: config.getBoolean("cut") ?? false });
+
+const rootOf = (name: string) =>
+  new umlab.CowDisk(`${name}-root`, { lab, backing: image.path, backingVersion: image.sha256 });
+
+const nodes = (["one", "two"] as const).map(
+  (name, i) =>
+    new umlab.Guest(name, {
+      lab,
+      disks: [rootOf(name)],
+      nics: [
+        { switch: publicSw, addresses: [`${PUBLIC[name]}/${PUBLIC.prefix}`] },
+        { switch: privateSw, addresses: [`${PRIVATE[name]}/${PRIVATE.prefix}`] },
+      ],
+      serial: ["null", i === 0 ? cable.endA : cable.endB],
+      files: {
+        "/etc/ha.d/ha.cf": haCf(),
+        "/etc/ha.d/haresources": haResources(),
+        "/etc/ha.d/authkeys": authKeys("umlab-ha-lab"),
+      },
+      startup: nodeStartup(name, startHeartbeat),
+    }),
+);
+const client = new umlab.Guest("client", {
+  lab,
+  disks: [rootOf("client")],
+  nics: [{ switch: publicSw, addresses: [`${PUBLIC.client}/${PUBLIC.prefix}`] }],
+});
+
+// Up: node one sees all three heartbeat paths to two, holds the service address, and the
+// client reaches it. (Not checked when heartbeat is not started.)
+const ready = startHeartbeat
+  ? new umlab.Checks("cluster", {
+      checks: [
+        ...["/dev/ttyS1", "eth0", "eth1"].map((link) =>
+          umlab.check.command(nodes[0], ["cl_status", "hblinkstatus", "two", link], /^up$/m, {
+            name: `one hears two over ${link}`,
+          }),
+        ),
+        umlab.check.command(
+          nodes[0],
+          ["ip", "-4", "-o", "addr", "show", "dev", "eth0"],
+          new RegExp(`inet ${SERVICE_ADDRESS.replace(/\./g, "\\.")}/`),
+          {
+            name: `one holds ${SERVICE_ADDRESS}`,
+          },
+        ),
+        umlab.check.ping(client, SERVICE_ADDRESS, { name: `the client reaches ${SERVICE_ADDRESS}` }),
+      ],
+      deadlineSeconds: 180,
+      failOnError: true,
+    })
+  : undefined;
+
+export const checks = ready?.summary;
+export const checksOk = ready?.ok;
+export const labDir = lab.dir;
+export const imagePath = image.path;
+export const serviceAddress = SERVICE_ADDRESS;
+export const cableLog = cable.logPath;
+export const guests = pulumi
+  .all(
+    [...nodes, client].map((g) => pulumi.all([g.name, g.pid, g.instance, g.mconsole, g.guestDir, g.bootId])),
+  )
+  .apply((rows) =>
+    rows.map(([name, pid, instance, mconsole, guestDir, bootId]) => ({
+      name,
+      pid,
+      instance,
+      mconsole,
+      guestDir,
+      bootId,
+    })),
+  );
