@@ -67,21 +67,14 @@ export function authKeys(secret: string): string {
 
 /**
  * A node's startup:
- * - its addresses again with a broadcast address (`brd +`): umlab adds them without one, and
- *   heartbeat's `bcast` sends to the interface's broadcast address (with none, the Ethernet
- *   links stay "dead" while the serial one is "up");
  * - /run/lock/subsys (the init script's lock; /var/lock -> /run/lock, a fresh tmpfs), without
  *   which heartbeat cannot take the UUCP lock of /dev/ttyS1 ("glib: cannot lock line
  *   /dev/ttyS1", then "Emergency Shutdown: Master Control process died");
  * - authkeys private (heartbeat refuses a readable one), then heartbeat.
  */
-export function nodeStartup(node: NodeName, start: boolean): string {
-  const readdress = (dev: string, address: string, prefix: number) =>
-    `ip addr del ${address}/${prefix} dev ${dev} && ip addr add ${address}/${prefix} brd + dev ${dev}`;
+export function nodeStartup(start: boolean): string {
   return [
     "set -e",
-    readdress("eth0", PUBLIC[node], PUBLIC.prefix),
-    readdress("eth1", PRIVATE[node], PRIVATE.prefix),
     "mkdir -p /run/lock/subsys",
     "chmod 600 /etc/ha.d/authkeys",
     ...(start ? ["/etc/init.d/heartbeat start"] : []),

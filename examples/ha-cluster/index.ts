@@ -61,7 +61,7 @@ const nodes = (["one", "two"] as const).map(
         "/etc/ha.d/haresources": haResources(),
         "/etc/ha.d/authkeys": authKeys("umlab-ha-lab"),
       },
-      startup: nodeStartup(name, startHeartbeat),
+      startup: nodeStartup(startHeartbeat),
     }),
 );
 const client = new umlab.Guest("client", {

@@ -16,6 +16,7 @@ import {
 } from "../helpers/lab";
 import { buildImage, resolveSpec, sha256File } from "../../provider/image/provider";
 import { processAlive, waitFor } from "../../provider/host/process";
+import { exec } from "../../sdk/exec";
 
 const workDir = path.join(REPO, "tests/integration/core-program");
 
@@ -102,6 +103,10 @@ describe("core lab: Switch, CowDisk, Guest and Lab on real UML", () => {
         ).toBe(true);
       }
     }
+
+    // IPv4 NIC addresses carry their broadcast address (brd +): heartbeat's bcast needs it.
+    const inet = await exec({ labDir: a.labDir, name: "g1" }, ["ip", "-4", "addr", "show", "dev", "eth0"]);
+    expect(inet.stdout).toMatch(/inet 10\.0\.0\.1\/24 brd 10\.0\.0\.255 /);
 
     // --- a no-op preview is quiet ------------------------------------------------------
     const quiet = await a.t.stack.preview();
