@@ -3,6 +3,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { fileBackendUrl } from "../cli/toolchain";
 
 /** Run `f` and return its value with the wall time it took, in seconds. */
 export async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
@@ -37,7 +38,7 @@ export function labWorkspace(
   const runtime = fs.mkdtempSync(`/tmp/ub${tag[0]}-`);
   fs.mkdirSync(path.join(scratch, "state"));
   const env: Record<string, string> = {
-    PULUMI_BACKEND_URL: `file://${path.join(scratch, "state")}`,
+    PULUMI_BACKEND_URL: fileBackendUrl(path.join(scratch, "state")),
     PULUMI_CONFIG_PASSPHRASE: "umlab-bench",
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",

@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { UsageError } from "./args";
-import { projectDir } from "./toolchain";
+import { projectDir, fileBackendDir, fileBackendUrl } from "./toolchain";
 
 export interface HistoryRow {
   /** The file name stem: `<stack>-<n>`. */
@@ -96,13 +96,9 @@ export function formatHistory(stack: string, dir: string, rows: HistoryRow[]): s
 
 /** The stack's history folder in a file backend (`file://` URL), project-scoped or legacy. */
 export function historyDir(backendUrl: string, project: string, stack: string): string {
-  if (!backendUrl.startsWith("file://"))
-    throw new UsageError(`history: the backend ${backendUrl} is not a file backend (file://...)`);
-  const root = path.join(
-    backendUrl.slice("file://".length).replace(/^~(?=\/)/, process.env.HOME ?? "~"),
-    ".pulumi",
-    "history",
-  );
+  const dir = fileBackendDir(backendUrl);
+  if (!dir) throw new UsageError(`history: the backend ${backendUrl} is not a file backend (file://...)`);
+  const root = path.join(dir, ".pulumi", "history");
   const scoped = path.join(root, project, stack);
   return fs.existsSync(scoped) || !fs.existsSync(path.join(root, stack)) ? scoped : path.join(root, stack);
 }
@@ -116,7 +112,7 @@ export async function cmdHistory(args: string[]): Promise<number> {
     throw new UsageError("history: no Pulumi.yaml here or above: run it in the lab's project folder");
   const name = /^name:\s*(\S+)/m.exec(fs.readFileSync(path.join(project, "Pulumi.yaml"), "utf8"))?.[1];
   if (!name) throw new UsageError(`history: ${project}/Pulumi.yaml has no name`);
-  const backend = process.env.PULUMI_BACKEND_URL || `file://${path.join(project, ".pulumi-state")}`;
+  const backend = process.env.PULUMI_BACKEND_URL || fileBackendUrl(path.join(project, ".pulumi-state"));
   const dir = historyDir(backend, name, stack);
   const rows: HistoryRow[] = [];
   let files: string[] = [];

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { run, runAttached } from "../provider/host/process";
 import { UsageError } from "./args";
-import { projectDir, toolchainBin, labEnv } from "./toolchain";
+import { projectDir, toolchainBin, labEnv, fileBackendDir } from "./toolchain";
 
 export async function cmdSetup(): Promise<number> {
   const bin = await toolchainBin(true);
@@ -32,7 +32,8 @@ export async function cmdPulumi(args: string[]): Promise<number> {
   // State files (and whatever the lab writes) readable by this user only: Pulumi's file backend
   // writes with the process umask, which the children inherit.
   process.umask(0o077);
-  if (backend.startsWith("file://")) privateStateDir(backend.slice("file://".length));
+  const stateDir = fileBackendDir(backend);
+  if (stateDir) privateStateDir(stateDir);
   const pulumi = path.join(bin, "pulumi");
   const selected = await run(pulumi, ["stack", "--show-name", "--non-interactive"], {
     cwd: project,

@@ -55,13 +55,32 @@ export function passphraseEnv(env: NodeJS.ProcessEnv): { PULUMI_CONFIG_PASSPHRAS
   return env.PULUMI_CONFIG_PASSPHRASE_FILE ? {} : { PULUMI_CONFIG_PASSPHRASE: DEV_PASSPHRASE };
 }
 
+/**
+ * The file backend URL for state in `dir`. `metadata=skip`: gocloud's fileblob otherwise writes a
+ * `<file>.attrs` sidecar beside each state file with a plain create-and-write (not a rename), so
+ * a `pulumi` killed at that moment leaves it empty and every later command fails with "failed
+ * to load checkpoint: EOF" (seen in the chaos test). Without sidecars each write is a rename.
+ */
+export function fileBackendUrl(dir: string): string {
+  return `file://${dir}?metadata=skip`;
+}
+
+/** The directory of a `file://` backend URL (`~` expanded, query dropped); undefined for others. */
+export function fileBackendDir(url: string, home = process.env.HOME ?? "~"): string | undefined {
+  if (!url.startsWith("file://")) return undefined;
+  return url
+    .slice("file://".length)
+    .split("?")[0]
+    .replace(/^~(?=\/|$)/, home);
+}
+
 /** The environment `pulumi` runs with in a lab folder (what scripts/env.sh sets in this repo). */
 export function labEnv(bin: string, project: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return {
     ...env,
     PATH: `${bin}:${env.PATH ?? ""}`,
     PULUMI_HOME: env.UMLAB_PULUMI_HOME || path.join(path.dirname(bin), "home"),
-    PULUMI_BACKEND_URL: env.PULUMI_BACKEND_URL || `file://${path.join(project, ".pulumi-state")}`,
+    PULUMI_BACKEND_URL: env.PULUMI_BACKEND_URL || fileBackendUrl(path.join(project, ".pulumi-state")),
     ...passphraseEnv(env),
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",

@@ -10,7 +10,8 @@ export PATH="$_umlab_bin:$_umlab_root/node_modules/.bin:$PATH"
 # Plugins (the command plugin) live in the toolchain's own Pulumi home, not in ~/.pulumi.
 export PULUMI_HOME="${UMLAB_PULUMI_HOME:-$(dirname "$_umlab_bin")/home}"
 # Local state inside the project, never a cloud login.
-export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$_umlab_root/.pulumi-state}"
+# metadata=skip: no fileblob sidecars (written non-atomically; see cli/toolchain.ts fileBackendUrl).
+export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$_umlab_root/.pulumi-state?metadata=skip}"
 # Pulumi's state and everything the lab writes: readable by this user only (the file backend
 # writes with the process umask, 0644 otherwise).
 umask 077

@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { fileBackendUrl } from "../../cli/toolchain";
 
 export const REPO = path.resolve(__dirname, "../..");
 
@@ -24,7 +25,7 @@ export async function testStack(workDir: string, stackName = "test", config: Rec
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "umlab-test-"));
   fs.mkdirSync(path.join(scratch, "state"));
   const env: Record<string, string> = {
-    PULUMI_BACKEND_URL: `file://${path.join(scratch, "state")}`,
+    PULUMI_BACKEND_URL: fileBackendUrl(path.join(scratch, "state")),
     PULUMI_CONFIG_PASSPHRASE: "umlab-test",
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",

@@ -1,5 +1,11 @@
 // The passphrase a lab folder's pulumi runs with: the user's, the dev one, or a refusal.
-import { labEnv, passphraseEnv, DEV_PASSPHRASE } from "../../../cli/toolchain";
+import {
+  labEnv,
+  passphraseEnv,
+  DEV_PASSPHRASE,
+  fileBackendUrl,
+  fileBackendDir,
+} from "../../../cli/toolchain";
 import { UsageError } from "../../../cli/args";
 
 describe("the lab folder's passphrase", () => {
@@ -21,6 +27,24 @@ describe("the lab folder's passphrase", () => {
     expect(() => passphraseEnv({ PULUMI_CONFIG_PASSPHRASE: "" })).toThrow(UsageError);
     expect(() => labEnv("/t/bin", "/lab", { PULUMI_CONFIG_PASSPHRASE: "" })).toThrow(
       /PULUMI_CONFIG_PASSPHRASE is set but empty.*Unset it \(to use the dev passphrase umlab-dev\) or set a real one/,
+    );
+  });
+});
+
+describe("file backend URLs", () => {
+  test("umlab's turn fileblob's sidecars off; the directory reads back without the query", () => {
+    expect(fileBackendUrl("/p/.pulumi-state")).toBe("file:///p/.pulumi-state?metadata=skip");
+    expect(fileBackendDir(fileBackendUrl("/p/.pulumi-state"))).toBe("/p/.pulumi-state");
+    expect(fileBackendDir("file:///s")).toBe("/s");
+    expect(fileBackendDir("file://~/st?no_tmp_dir=true", "/home/u")).toBe("/home/u/st");
+    expect(fileBackendDir("s3://bucket")).toBeUndefined();
+  });
+  test("a lab folder's default backend is umlab's URL; a given one is kept", () => {
+    expect(labEnv("/b", "/lab", { PATH: "/x" }).PULUMI_BACKEND_URL).toBe(
+      "file:///lab/.pulumi-state?metadata=skip",
+    );
+    expect(labEnv("/b", "/lab", { PATH: "/x", PULUMI_BACKEND_URL: "file:///o" }).PULUMI_BACKEND_URL).toBe(
+      "file:///o",
     );
   });
 });
