@@ -68,7 +68,7 @@ describe("umlab-init apply: a NIC from its config lines", () => {
     expect(r.code).toBe(0);
     expect(r.calls).toEqual([
       "ip addr flush dev eth1",
-      "ip addr add 10.0.0.1/24 dev eth1",
+      "ip addr add 10.0.0.1/24 brd + dev eth1",
       "ip -6 addr add fd00::1/64 dev eth1",
       "ip link set dev eth1 up",
     ]);
@@ -77,7 +77,7 @@ describe("umlab-init apply: a NIC from its config lines", () => {
   test("a re-plugged or re-addressed NIC that is meant to be down stays down", () => {
     expect(apply(["addr eth0 10.0.0.1/24", "down eth0"], "nic", "eth0", "addr").calls).toEqual([
       "ip addr flush dev eth0",
-      "ip addr add 10.0.0.1/24 dev eth0",
+      "ip addr add 10.0.0.1/24 brd + dev eth0",
       "ip link set dev eth0 down",
     ]);
   });
