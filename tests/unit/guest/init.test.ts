@@ -58,7 +58,7 @@ function init(config: string[], args: string[], stubs: Stubs = {}) {
 const apply = (config: string[], ...args: string[]) => init(config, ["apply", ...args]);
 
 describe("umlab-init apply: a NIC from its config lines", () => {
-  test("addresses: flush, then each address (IPv6 with -6), then up", () => {
+  test("addresses: flush, then each address (IPv4 with brd +, IPv6 with -6), then up", () => {
     const r = apply(
       ["hostname g1", "addr eth1 10.0.0.1/24", "addr eth0 10.9.0.1/24", "addr eth1 fd00::1/64"],
       "nic",
