@@ -119,7 +119,14 @@ describe("examples/ha-cluster: heartbeat failover on real UML", () => {
     );
     expect(await holdsService(two)).toBe(true);
     expect((await inGuest(two, "cl_status nodestatus one")).out.trim()).toBe("dead");
-    const log = (await inGuest(two, "cat /var/log/ha-log")).out;
+    // The address answers as soon as IPaddr2 adds it; mach_down logs "takeover complete" after
+    // its gratuitous ARPs, a few seconds later: wait for the log line.
+    let log = "";
+    await waitFor(
+      async () => /mach_down takeover complete/.test((log = (await inGuest(two, "cat /var/log/ha-log")).out)),
+      60_000,
+      1000,
+    );
     expect(log).toMatch(/WARN: node one: is dead/);
     expect(log).toMatch(/mach_down takeover complete/);
 
