@@ -129,3 +129,31 @@ export interface GuestInfo {
   instance: string;
   consoleLog: string;
 }
+
+let consoleSeq = 0;
+/**
+ * Run a shell line in a guest through its console shell (the console FIFO) and return its
+ * exit code and output, which come back through the guest folder.
+ */
+export async function consoleRun(
+  g: Pick<GuestInfo, "name" | "guestDir">,
+  line: string,
+  timeoutMs = 60_000,
+): Promise<{ rc: number; out: string }> {
+  const tag = `t${process.pid}-${consoleSeq++}`;
+  const rc = path.join(g.guestDir, "state", `${tag}.rc`);
+  fs.appendFileSync(
+    path.join(g.guestDir, "console.in"),
+    `(${line}) > /umlab/state/${tag}.out 2>&1; echo $? > /umlab/state/${tag}.rc\n`,
+  );
+  const done = await waitFor(
+    () => fs.existsSync(rc) && fs.readFileSync(rc, "utf8").trim() !== "",
+    timeoutMs,
+    100,
+  );
+  if (!done) throw new Error(`guest ${g.name} did not run: ${line}`);
+  return {
+    rc: Number(fs.readFileSync(rc, "utf8").trim()),
+    out: fs.readFileSync(path.join(g.guestDir, "state", `${tag}.out`), "utf8"),
+  };
+}

@@ -7,7 +7,7 @@ import * as child_process from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
-import { labSandbox, LabSandbox, processesMentioning } from "../helpers/lab";
+import { labSandbox, LabSandbox, processesMentioning, consoleRun } from "../helpers/lab";
 import { processAlive, waitFor } from "../../provider/host/process";
 import { SERVICE_ADDRESS } from "../../examples/ha-cluster/cluster";
 
@@ -20,30 +20,8 @@ interface GuestInfo {
   guestDir: string;
 }
 
-let seq = 0;
-/** Run a shell line in a guest through its console FIFO; exit code and output come back through its folder. */
-async function inGuest(
-  g: GuestInfo,
-  line: string,
-  timeoutMs = 120_000,
-): Promise<{ rc: number; out: string }> {
-  const tag = `h${process.pid}-${seq++}`;
-  const rc = path.join(g.guestDir, "state", `${tag}.rc`);
-  fs.appendFileSync(
-    path.join(g.guestDir, "console.in"),
-    `(${line}) > /umlab/state/${tag}.out 2>&1; echo $? > /umlab/state/${tag}.rc\n`,
-  );
-  const done = await waitFor(
-    () => fs.existsSync(rc) && fs.readFileSync(rc, "utf8").trim() !== "",
-    timeoutMs,
-    100,
-  );
-  if (!done) throw new Error(`guest ${g.name} did not run: ${line}`);
-  return {
-    rc: Number(fs.readFileSync(rc, "utf8").trim()),
-    out: fs.readFileSync(path.join(g.guestDir, "state", `${tag}.out`), "utf8"),
-  };
-}
+/** A shell line in a guest through its console (tests/helpers/lab.ts consoleRun). */
+const inGuest = (g: GuestInfo, line: string, timeoutMs = 120_000) => consoleRun(g, line, timeoutMs);
 
 const holdsService = async (g: GuestInfo) =>
   (await inGuest(g, "ip -4 -o addr show dev eth0")).out.includes(`inet ${SERVICE_ADDRESS}/`);

@@ -8,7 +8,13 @@ import * as child_process from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
-import { labSandbox, LabSandbox, processesMentioning, type GuestInfo as LabGuestInfo } from "../helpers/lab";
+import {
+  labSandbox,
+  LabSandbox,
+  processesMentioning,
+  type GuestInfo as LabGuestInfo,
+  consoleRun,
+} from "../helpers/lab";
 import { buildImage, resolveSpec } from "../../provider/image/provider";
 import { processAlive, waitFor } from "../../provider/host/process";
 import { crash } from "../../sdk/faults";
@@ -33,29 +39,8 @@ function pingFromHost(ns: string, target: string, count = 2): boolean {
   );
 }
 
-let seq = 0;
-/**
- * Run a shell line in a guest through its console shell (the console FIFO) and return its
- * exit code and output, which come back through the guest folder.
- */
-async function inGuest(g: GuestInfo, line: string, timeoutMs = 60_000): Promise<{ rc: number; out: string }> {
-  const tag = `t${process.pid}-${seq++}`;
-  const rc = path.join(g.guestDir, "state", `${tag}.rc`);
-  fs.appendFileSync(
-    path.join(g.guestDir, "console.in"),
-    `(${line}) > /umlab/state/${tag}.out 2>&1; echo $? > /umlab/state/${tag}.rc\n`,
-  );
-  const done = await waitFor(
-    () => fs.existsSync(rc) && fs.readFileSync(rc, "utf8").trim() !== "",
-    timeoutMs,
-    100,
-  );
-  if (!done) throw new Error(`guest ${g.name} did not run: ${line}`);
-  return {
-    rc: Number(fs.readFileSync(rc, "utf8").trim()),
-    out: fs.readFileSync(path.join(g.guestDir, "state", `${tag}.out`), "utf8"),
-  };
-}
+/** A shell line in a guest through its console (tests/helpers/lab.ts consoleRun). */
+const inGuest = (g: GuestInfo, line: string, timeoutMs = 60_000) => consoleRun(g, line, timeoutMs);
 
 function lossOf(pingOutput: string): number {
   const m = /(\d+(?:\.\d+)?)% packet loss/.exec(pingOutput);
