@@ -6,6 +6,7 @@ import { labFiles, parseNewArgs, cmdNew, TEMPLATES } from "../../../cli/new";
 import { UsageError } from "../../../cli/args";
 
 const REPO = path.resolve(__dirname, "../../..");
+const PINS = { pulumi: "3.248.0", patchPackage: "8.0.1" };
 const read = (t: string) => (f: string) => fs.readFileSync(path.join(REPO, "examples", t, f), "utf8");
 
 describe("umlab new", () => {
@@ -13,6 +14,7 @@ describe("umlab new", () => {
     const files = labFiles(
       parseNewArgs(["/tmp/x/mylab", "--template", template, "--umlab", "file:/u"]),
       read(template),
+      PINS,
     );
     expect(Object.keys(files).sort()).toEqual(
       [
@@ -38,6 +40,30 @@ describe("umlab new", () => {
       moduleResolution: "node10",
     });
     expect(files["Pulumi.yaml"]).toMatch(/^name: mylab\n/);
+  });
+
+  test("umlab's patches of @pulumi/pulumi go into patches/, applied by the folder's postinstall", () => {
+    const patch = "diff --git a/node_modules/@pulumi/pulumi/x.js b/node_modules/@pulumi/pulumi/x.js\n";
+    const files = labFiles(parseNewArgs(["/tmp/x/mylab"]), read("quickstart"), PINS, {
+      "@pulumi+pulumi+3.248.0.patch": patch,
+    });
+    expect(files["patches/@pulumi+pulumi+3.248.0.patch"]).toBe(patch);
+    const pkg = JSON.parse(files["package.json"]);
+    expect(pkg.scripts.postinstall).toBe("patch-package --error-on-fail");
+    expect(pkg.devDependencies["patch-package"]).toBe("8.0.1");
+    // Without patches, no postinstall and no patch-package.
+    const plain = JSON.parse(
+      labFiles(parseNewArgs(["/tmp/x/mylab"]), read("quickstart"), PINS)["package.json"],
+    );
+    expect(plain.scripts.postinstall).toBeUndefined();
+    expect(plain.devDependencies["patch-package"]).toBeUndefined();
+  });
+
+  test("the pins are umlab's own: the lab's @pulumi/pulumi is the version its patch is for", () => {
+    const own = JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8"));
+    const patches = fs.readdirSync(path.join(REPO, "patches")).filter((f) => f.startsWith("@pulumi+pulumi+"));
+    expect(patches).toEqual([`@pulumi+pulumi+${own.devDependencies["@pulumi/pulumi"]}.patch`]);
+    expect(own.files).toContain("patches/");
   });
 
   test("bad arguments name the option and the fix", () => {
