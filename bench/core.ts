@@ -5,75 +5,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
-import { run, processAlive, signalGroup, waitFor, sleep } from "../provider/host/process";
+import { sleep } from "../provider/host/process";
 import { buildImage, resolveSpec } from "../provider/image/provider";
 import type { Figure } from "./index";
-import { timed, labWorkspace } from "./measure";
-
-/**
- * Proportional set size (KiB) of a guest's process group. UML's helper threads are
- * separate pids sharing one address space (CLONE_VM), and each reports that same memory:
- * count each address space once (identical smaps_rollup bodies).
- */
-function groupPssKiB(pgid: number): number {
-  const seen = new Set<string>();
-  let total = 0;
-  for (const e of fs.readdirSync("/proc")) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${e}/stat`, "utf8");
-      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]) !== pgid) continue;
-      const body = fs.readFileSync(`/proc/${e}/smaps_rollup`, "utf8").split("\n").slice(1).join("\n");
-      if (seen.has(body)) continue;
-      seen.add(body);
-      const m = /^Pss:\s+(\d+) kB/m.exec(body);
-      if (m) total += Number(m[1]);
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return total;
-}
-
-// The floor: what a person would type to get the same lab, waiting for the same readiness
-// (polled every 20 ms, as the Guest provider polls it).
-const PLAIN_SCRIPT = `
-set -e
-D=$1; B=$2
-mkdir -p "$D/uml"
-setsid uml_switch -unix "$D/sw.ctl" </dev/null >"$D/sw.log" 2>&1 &
-echo $! >> "$D/pids"
-while [ ! -S "$D/sw.ctl" ]; do sleep 0.01; done
-for i in 1 2 3; do
-  G="$D/g$i"; mkdir -p "$G/state"
-  printf 'hostname g%s\\naddr eth0 10.0.0.%s/24\\n' $i $i > "$G/config"
-  setsid linux.uml mem=64M ubd0="$D/g$i.cow,$B" root=/dev/ubda rw uml_dir="$D/uml" umid=g$i \\
-    con=null con0=null,fd:1 ssl=null eth0=daemon,,unix,"$D/sw.ctl" \\
-    init=/sbin/umlab-init umlab.dir="$G" </dev/null >"$G/console.log" 2>&1 &
-  echo $! >> "$D/pids"
-done
-for i in 1 2 3; do while [ ! -e "$D/g$i/state/ready" ]; do sleep 0.02; done; done
-`;
-
-async function plainScriptUp(dir: string, backing: string): Promise<number> {
-  const script = path.join(dir, "lab.sh");
-  fs.writeFileSync(script, PLAIN_SCRIPT);
-  const pidFile = path.join(dir, "pids");
-  try {
-    const [, secs] = await timed(() => run("bash", [script, dir, backing], { timeoutMs: 300_000 }));
-    return secs;
-  } finally {
-    for (const i of [1, 2, 3]) {
-      const sock = path.join(dir, "uml", `g${i}`, "mconsole");
-      if (fs.existsSync(sock)) await run("uml_mconsole", [sock, "halt"], { allowFailure: true });
-    }
-    const pids = fs.existsSync(pidFile)
-      ? fs.readFileSync(pidFile, "utf8").trim().split("\n").map(Number)
-      : [];
-    for (const pid of pids) signalGroup(pid, "SIGKILL"); // each was started with setsid: its own group
-    await waitFor(() => pids.every((p) => !processAlive(p)), 10_000);
-  }
-}
+import { timed, labWorkspace, plainScriptUp, groupPssKiB } from "./measure";
 
 export async function benchCore(): Promise<Figure[]> {
   const { workDir, scratch, runtime, env } = labWorkspace("quickstart", "core");
@@ -93,7 +28,7 @@ export async function benchCore(): Promise<Figure[]> {
     const plainDir = fs.mkdtempSync("/tmp/ubp-");
     let plain: number;
     try {
-      plain = await plainScriptUp(plainDir, image.path);
+      plain = (await plainScriptUp(plainDir, image.path, 3)).seconds;
     } finally {
       fs.rmSync(plainDir, { recursive: true, force: true });
     }

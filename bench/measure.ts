@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { fileBackendUrl } from "../cli/toolchain";
+import { run, processAlive, signalGroup, waitFor } from "../provider/host/process";
 
 /** Run `f` and return its value with the wall time it took, in seconds. */
 export async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
@@ -32,8 +33,9 @@ export function repoRoot(marker: string): string {
 export function labWorkspace(
   example: string,
   tag: string,
+  folder = "examples",
 ): { workDir: string; scratch: string; runtime: string; env: Record<string, string> } {
-  const workDir = path.join(repoRoot(`examples/${example}/Pulumi.yaml`), "examples", example);
+  const workDir = path.join(repoRoot(`${folder}/${example}/Pulumi.yaml`), folder, example);
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), `umlab-bench-${tag}-`));
   const runtime = fs.mkdtempSync(`/tmp/ub${tag[0]}-`);
   fs.mkdirSync(path.join(scratch, "state"));
@@ -45,4 +47,87 @@ export function labWorkspace(
     UMLAB_RUNTIME: runtime,
   };
   return { workDir, scratch, runtime, env };
+}
+
+/**
+ * Proportional set size (KiB) of a guest's process group. UML's helper threads are
+ * separate pids sharing one address space (CLONE_VM), and each reports that same memory:
+ * count each address space once (identical smaps_rollup bodies).
+ */
+export function groupPssKiB(pgid: number): number {
+  const seen = new Set<string>();
+  let total = 0;
+  for (const e of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      if (pgidOf(Number(e)) !== pgid) continue;
+      const body = fs.readFileSync(`/proc/${e}/smaps_rollup`, "utf8").split("\n").slice(1).join("\n");
+      if (seen.has(body)) continue;
+      seen.add(body);
+      const m = /^Pss:\s+(\d+) kB/m.exec(body);
+      if (m) total += Number(m[1]);
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return total;
+}
+
+/** The process group of a pid (from /proc/<pid>/stat; throws when it is gone). */
+export function pgidOf(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
+}
+
+// The floor: what a person would type to get the same lab (one uml_switch, N busybox guests
+// on COW disks over one image, 10.0.0.i/24), waiting for the same readiness (polled every
+// 20 ms, as the Guest provider polls it).
+const PLAIN_SCRIPT = `
+set -e
+D=$1; B=$2; N=$3
+mkdir -p "$D/uml"
+setsid uml_switch -unix "$D/sw.ctl" </dev/null >"$D/sw.log" 2>&1 &
+echo $! >> "$D/pids"
+while [ ! -S "$D/sw.ctl" ]; do sleep 0.01; done
+for i in $(seq 1 $N); do
+  G="$D/g$i"; mkdir -p "$G/state"
+  printf 'hostname g%s\\naddr eth0 10.0.0.%s/24\\n' $i $i > "$G/config"
+  setsid linux.uml mem=64M ubd0="$D/g$i.cow,$B" root=/dev/ubda rw uml_dir="$D/uml" umid=g$i \\
+    con=null con0=null,fd:1 ssl=null eth0=daemon,,unix,"$D/sw.ctl" \\
+    init=/sbin/umlab-init umlab.dir="$G" </dev/null >"$G/console.log" 2>&1 &
+  echo $! >> "$D/pids"
+done
+for i in $(seq 1 $N); do while [ ! -e "$D/g$i/state/ready" ]; do sleep 0.02; done; done
+`;
+
+/**
+ * Start the plain lab of `n` guests in `dir`, time it until every guest is ready, call
+ * `whileUp` with the guests' pids (each its own process group), then tear it all down.
+ */
+export async function plainScriptUp(
+  dir: string,
+  backing: string,
+  n: number,
+  whileUp?: (guestPids: number[]) => Promise<void>,
+): Promise<{ seconds: number }> {
+  const script = path.join(dir, "lab.sh");
+  fs.writeFileSync(script, PLAIN_SCRIPT);
+  const pidFile = path.join(dir, "pids");
+  const pids = () =>
+    fs.existsSync(pidFile) ? fs.readFileSync(pidFile, "utf8").trim().split("\n").map(Number) : [];
+  try {
+    const [, seconds] = await timed(() =>
+      run("bash", [script, dir, backing, String(n)], { timeoutMs: 120_000 + n * 10_000 }),
+    );
+    if (whileUp) await whileUp(pids().slice(1));
+    return { seconds };
+  } finally {
+    for (let i = 1; i <= n; i++) {
+      const sock = path.join(dir, "uml", `g${i}`, "mconsole");
+      if (fs.existsSync(sock)) await run("uml_mconsole", [sock, "halt"], { allowFailure: true });
+    }
+    const all = pids();
+    for (const pid of all) signalGroup(pid, "SIGKILL"); // each was started with setsid: its own group
+    await waitFor(() => all.every((p) => !processAlive(p)), 10_000 + n * 100);
+  }
 }
