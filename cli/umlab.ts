@@ -10,6 +10,7 @@
 //   umlab snapshot [--dir <dir>] <stack> <name>
 //   umlab export [--images] <snapshot dir> <archive>   umlab import [--cache <dir>] <archive> <dir>
 //   umlab new <dir> [--template quickstart|ospf-ring]   umlab setup   umlab pulumi <args...>
+//   umlab summary [--title <text>] [<preview.json> | -]
 //
 // Dispatch only: one file per command (exec.ts, console.ts, ls.ts, new.ts, pulumi.ts), the lab lookup in
 // labs.ts (stack state first, see state.ts), argument parsing in args.ts.
@@ -26,6 +27,7 @@ import { cmdMerge } from "./merge";
 import { cmdHistory } from "./history";
 import { cmdSnapshot } from "./snapshot";
 import { cmdExport, cmdImport } from "./share";
+import { cmdSummary } from "./summary";
 
 export { parseArgs, UsageError };
 
@@ -61,6 +63,9 @@ export const USAGE = `usage:
       build the Pulumi CLI umlab uses (once per user)
   umlab pulumi <args...>
       run pulumi in a lab folder: local state in .pulumi-state/, a stack selected ("dev")
+  umlab summary [--title <text>] [<file> | -]
+      the JSON of \`pulumi preview --json\` (or \`refresh --preview-only --json\`) as a markdown
+      summary per resource: create/update/replace/delete and which fields, and why
 Run in a lab's project folder, the lab is the one in the state of <stack> (default: the
 selected stack; also $UMLAB_STACK). <lab> is a lab directory or a lab id under the runtime
 root (\$UMLAB_RUNTIME, default /var/tmp/umlab-<uid>); without
@@ -79,6 +84,7 @@ export async function main(args: string[]): Promise<number> {
     if (args[0] === "snapshot") return await cmdSnapshot(args.slice(1));
     if (args[0] === "export") return await cmdExport(args.slice(1));
     if (args[0] === "import") return await cmdImport(args.slice(1));
+    if (args[0] === "summary") return await cmdSummary(args.slice(1));
     a = parseArgs(args, process.env);
     if (a.command === "help") {
       console.log(USAGE);
