@@ -5,6 +5,7 @@
 //   umlab mconsole [--stack <stack>] [--lab <lab>] <guest> <command> [arg]
 //   umlab console [--stack <stack>] [--lab <lab>] <guest>          (Ctrl-] detaches)
 //   umlab ls [--stack <stack>] [--lab <lab>]
+//   umlab graph [--stack <stack>] [--format dot|mermaid|svg] [--out <file>]
 //   umlab merge <guest | COW file> [--into <file>] [--in-place]
 //   umlab history <stack>
 //   umlab snapshot [--dir <dir>] <stack> <name>
@@ -26,6 +27,7 @@ import { cmdMerge } from "./merge";
 import { cmdHistory } from "./history";
 import { cmdSnapshot } from "./snapshot";
 import { cmdExport, cmdImport } from "./share";
+import { cmdGraph } from "./graph";
 
 export { parseArgs, UsageError };
 
@@ -41,6 +43,9 @@ export const USAGE = `usage:
       attach this terminal to the guest's console; Ctrl-] detaches
   umlab ls [--stack <stack>] [--lab <lab>]
       list labs (with their stack) and guests
+  umlab graph [--stack <stack>] [--format dot|mermaid|svg] [--out <file>]
+      the lab's topology from the stack's state: guests, switches, NICs and addresses, taps,
+      serial cables, shared disks, faults on their links (svg: graphviz's dot)
   umlab merge [--stack <stack>] [--lab <lab>] <guest | COW file> [--into <file>] [--in-place]
       merge a halted guest's COW disk with its backing into a new image (the image cache, or
       --into a new file); --in-place is refused naming every COW file that depends on the backing
@@ -79,6 +84,7 @@ export async function main(args: string[]): Promise<number> {
     if (args[0] === "snapshot") return await cmdSnapshot(args.slice(1));
     if (args[0] === "export") return await cmdExport(args.slice(1));
     if (args[0] === "import") return await cmdImport(args.slice(1));
+    if (args[0] === "graph") return await cmdGraph(args.slice(1));
     a = parseArgs(args, process.env);
     if (a.command === "help") {
       console.log(USAGE);
