@@ -96,7 +96,9 @@ export function graphOfState(exported: unknown, stack: string): Graph {
     return n;
   };
   const of = (t: string) =>
-    resources.filter((r) => umlabType(r.type) === t && Object.keys(obj(r.outputs)).length > 0);
+    resources
+      .filter((r) => umlabType(r.type) === t && Object.keys(obj(r.outputs)).length > 0)
+      .sort((a, b) => (nameOf(a) < nameOf(b) ? -1 : nameOf(a) > nameOf(b) ? 1 : 0)); // stable output
 
   for (const r of of("Switch")) {
     const o = r.outputs!;

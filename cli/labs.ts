@@ -64,7 +64,7 @@ export function findGuest(
     const guests = fromState.flatMap((l) => labGuests(l.dir));
     throw new UsageError(
       fromState.length === 0
-        ? `stack "${stack}" records no lab here: run in the lab's project folder (where Pulumi.yaml is) with a stack that is up (pulumi stack ls), or name the lab with --lab`
+        ? `stack "${stack}" records no lab here: run in the lab's project folder (where Pulumi.yaml is) with a stack that is up (pulumi stack ls), or pick the lab with --lab`
         : `no guest "${guest}" in stack "${stack}"` +
             (guests.length
               ? ` (its guests: ${guests.join(", ")})`

@@ -69,7 +69,8 @@ export const USAGE = `usage:
 Run in a lab's project folder, the lab is the one in the state of <stack> (default: the
 selected stack; also $UMLAB_STACK). <lab> is a lab directory or a lab id under the runtime
 root (\$UMLAB_RUNTIME, default /var/tmp/umlab-<uid>); without
-either, the one lab there that has a guest of that name (also $UMLAB_LAB).`;
+either, the one lab there that has a guest of that name (also $UMLAB_LAB); a stack named
+with --stack or $UMLAB_STACK is never left for the runtime root.`;
 
 export async function main(args: string[]): Promise<number> {
   const root = defaultRuntimeRoot(process.env);
