@@ -3,7 +3,7 @@ import * as fs from "fs";
 import { guestPid } from "../provider/exec/agent";
 import * as naming from "../provider/core/naming";
 import type { CliArgs } from "./args";
-import { findGuest, labsOfStack } from "./labs";
+import { guestLab } from "./labs";
 
 /**
  * Attach to the guest's console: print what the console writes (the log, from now on) and
@@ -12,7 +12,7 @@ import { findGuest, labsOfStack } from "./labs";
  * one more second.
  */
 export async function cmdConsole(a: CliArgs, root: string): Promise<number> {
-  const labDir = findGuest(a.guest!, a.lab, root, await labsOfStack(a.stack));
+  const { dir: labDir, stack } = await guestLab(a.guest!, a, root);
   const p = naming.guestPaths(labDir, a.guest!);
   if (!guestPid(labDir, a.guest!)) {
     console.error(
@@ -43,7 +43,9 @@ export async function cmdConsole(a: CliArgs, root: string): Promise<number> {
   const timer = setInterval(pump, 50);
   const tty = process.stdin.isTTY === true;
   if (tty) {
-    process.stderr.write(`umlab: attached to ${a.guest}'s console (Ctrl-] detaches)\r\n`);
+    process.stderr.write(
+      `umlab: attached to ${a.guest}'s console${stack ? ` (stack ${stack})` : ""} (Ctrl-] detaches)\r\n`,
+    );
     process.stdin.setRawMode(true);
   }
   const send = (data: Buffer) => {

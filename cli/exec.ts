@@ -1,10 +1,10 @@
 // umlab exec: run a command in a running guest, passing its output and exit code through.
 import { execInGuest, ExecError } from "../provider/exec/agent";
 import type { CliArgs } from "./args";
-import { findGuest, labsOfStack } from "./labs";
+import { guestLab } from "./labs";
 
 export async function cmdExec(a: CliArgs, root: string): Promise<number> {
-  const labDir = findGuest(a.guest!, a.lab, root, await labsOfStack(a.stack));
+  const { dir: labDir } = await guestLab(a.guest!, a, root);
   try {
     const r = await execInGuest(labDir, a.guest!, a.argv, {
       timeoutMs: (a.timeoutSeconds ?? 3600) * 1000,

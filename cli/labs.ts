@@ -6,7 +6,7 @@ import * as path from "path";
 import { labGuests } from "../provider/exec/agent";
 import * as naming from "../provider/core/naming";
 import { UsageError } from "./args";
-import { stackLabs, StackLab } from "./state";
+import { stackLabs, exportStack, labsInDeployment, StackLab } from "./state";
 import { assertOwnedDir } from "../provider/lab/owned";
 
 /** A lab dir the CLI writes requests into must be this user's own (provider/lab/owned.ts). */
@@ -45,16 +45,32 @@ export function resolveLab(lab: string, root: string): string {
   return ownLab(dir);
 }
 
-/** Find the lab of guest `guest`: the given lab, else the one lab under the root that has it. */
+/**
+ * Find the lab of guest `guest`: the given lab, else the stack's lab that has it, else the one
+ * lab under the root that has it. With `stack` (the user named one: --stack or $UMLAB_STACK)
+ * only that stack's labs count: never a same-named guest of another stack.
+ */
 export function findGuest(
   guest: string,
   lab: string | undefined,
   root: string,
   fromState: StackLab[] = [],
+  stack?: string,
 ): string {
   if (lab !== undefined) return resolveLab(lab, root);
   const inStack = fromState.filter((l) => fs.existsSync(naming.guestPaths(l.dir, guest).dir));
   if (inStack.length === 1) return ownLab(inStack[0].dir);
+  if (stack !== undefined) {
+    const guests = fromState.flatMap((l) => labGuests(l.dir));
+    throw new UsageError(
+      fromState.length === 0
+        ? `stack "${stack}" records no lab here: run in the lab's project folder (where Pulumi.yaml is) with a stack that is up (pulumi stack ls), or pick the lab with --lab`
+        : `no guest "${guest}" in stack "${stack}"` +
+            (guests.length
+              ? ` (its guests: ${guests.join(", ")})`
+              : " (none of its guests is up: pulumi up)"),
+    );
+  }
   const labs = listLabs(root);
   const having = labs.filter((d) => fs.existsSync(naming.guestPaths(d, guest).dir));
   if (having.length === 1) return ownLab(having[0]);
@@ -75,4 +91,20 @@ export function findGuest(
 /** The labs a command considers from the stack state; [] without a project or a stack. */
 export async function labsOfStack(stack: string | undefined): Promise<StackLab[]> {
   return stackLabs(process.cwd(), stack);
+}
+
+/**
+ * The lab of a guest for exec/console/mconsole/merge, and the stack it belongs to (undefined when
+ * it was found under the runtime root, not through a stack's state).
+ */
+export async function guestLab(
+  guest: string,
+  a: { lab?: string; stack?: string },
+  root: string,
+): Promise<{ dir: string; stack?: string }> {
+  if (a.lab !== undefined) return { dir: resolveLab(a.lab, root) };
+  const e = await exportStack(process.cwd(), a.stack);
+  const fromState = e ? labsInDeployment(e.exported, e.stack) : [];
+  const dir = findGuest(guest, undefined, root, fromState, a.stack);
+  return { dir, stack: fromState.find((l) => l.dir === dir)?.stack };
 }

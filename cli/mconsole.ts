@@ -2,10 +2,10 @@
 import { guestConsole, ConsoleCommandError } from "../provider/guest/console-command";
 import { MconsoleRefused } from "../provider/host/mconsole";
 import type { CliArgs } from "./args";
-import { findGuest, labsOfStack } from "./labs";
+import { guestLab } from "./labs";
 
 export async function cmdMconsole(a: CliArgs, root: string): Promise<number> {
-  const labDir = findGuest(a.guest!, a.lab, root, await labsOfStack(a.stack));
+  const { dir: labDir } = await guestLab(a.guest!, a, root);
   try {
     const text = await guestConsole(labDir, a.guest!, a.argv);
     if (text !== "") console.log(text);

@@ -9,7 +9,7 @@ import { guestOfDisk } from "../provider/disk/dependents";
 import { defaultCacheDir } from "../provider/image/plan";
 import { MergeError, mergeCow, mergeInPlace } from "../provider/image/merge";
 import { UsageError } from "./args";
-import { findGuest, labsOfStack } from "./labs";
+import { guestLab } from "./labs";
 
 export interface MergeArgs {
   /** A guest name, or a COW file path (it has a `/` or ends in `.cow`). */
@@ -79,9 +79,7 @@ export function guestCow(lab: string, guest: string): string {
 export async function cmdMerge(args: string[], root: string): Promise<number> {
   const a = parseMergeArgs(args, process.env);
   const isPath = a.target.includes("/") || a.target.endsWith(".cow");
-  const cow = isPath
-    ? path.resolve(a.target)
-    : guestCow(findGuest(a.target, a.lab, root, await labsOfStack(a.stack)), a.target);
+  const cow = isPath ? path.resolve(a.target) : guestCow((await guestLab(a.target, a, root)).dir, a.target);
   const cacheDir = defaultCacheDir(process.env, os.homedir());
   // The runtime root and, when the COW lies in a lab (<root>/<lab>/disk/x.cow), that lab's root.
   const roots = [root, path.dirname(path.dirname(path.dirname(cow)))];

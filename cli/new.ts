@@ -79,7 +79,7 @@ export function labFiles(
     private: true,
     main: "index.ts",
     scripts: {
-      up: "umlab pulumi up --yes",
+      up: "umlab pulumi up --refresh --yes",
       preview: "umlab pulumi preview --diff",
       refresh: "umlab pulumi refresh --yes",
       down: "umlab pulumi destroy --yes",

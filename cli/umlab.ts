@@ -5,6 +5,7 @@
 //   umlab mconsole [--stack <stack>] [--lab <lab>] <guest> <command> [arg]
 //   umlab console [--stack <stack>] [--lab <lab>] <guest>          (Ctrl-] detaches)
 //   umlab ls [--stack <stack>] [--lab <lab>]
+//   umlab graph [--stack <stack>] [--format dot|mermaid|svg] [--out <file>]
 //   umlab merge <guest | COW file> [--into <file>] [--in-place]
 //   umlab history <stack>
 //   umlab snapshot [--dir <dir>] <stack> <name>
@@ -28,6 +29,7 @@ import { cmdHistory } from "./history";
 import { cmdSnapshot } from "./snapshot";
 import { cmdExport, cmdImport } from "./share";
 import { cmdSummary } from "./summary";
+import { cmdGraph } from "./graph";
 
 export { parseArgs, UsageError };
 
@@ -43,6 +45,9 @@ export const USAGE = `usage:
       attach this terminal to the guest's console; Ctrl-] detaches
   umlab ls [--stack <stack>] [--lab <lab>]
       list labs (with their stack) and guests
+  umlab graph [--stack <stack>] [--format dot|mermaid|svg] [--out <file>]
+      the lab's topology from the stack's state: guests, switches, NICs and addresses, taps,
+      serial cables, shared disks, faults on their links (svg: graphviz's dot)
   umlab merge [--stack <stack>] [--lab <lab>] <guest | COW file> [--into <file>] [--in-place]
       merge a halted guest's COW disk with its backing into a new image (the image cache, or
       --into a new file); --in-place is refused naming every COW file that depends on the backing
@@ -69,7 +74,8 @@ export const USAGE = `usage:
 Run in a lab's project folder, the lab is the one in the state of <stack> (default: the
 selected stack; also $UMLAB_STACK). <lab> is a lab directory or a lab id under the runtime
 root (\$UMLAB_RUNTIME, default /var/tmp/umlab-<uid>); without
-either, the one lab there that has a guest of that name (also $UMLAB_LAB).`;
+either, the one lab there that has a guest of that name (also $UMLAB_LAB); a stack named
+with --stack or $UMLAB_STACK is never left for the runtime root.`;
 
 export async function main(args: string[]): Promise<number> {
   const root = defaultRuntimeRoot(process.env);
@@ -85,6 +91,7 @@ export async function main(args: string[]): Promise<number> {
     if (args[0] === "export") return await cmdExport(args.slice(1));
     if (args[0] === "import") return await cmdImport(args.slice(1));
     if (args[0] === "summary") return await cmdSummary(args.slice(1));
+    if (args[0] === "graph") return await cmdGraph(args.slice(1));
     a = parseArgs(args, process.env);
     if (a.command === "help") {
       console.log(USAGE);

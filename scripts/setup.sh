@@ -16,10 +16,13 @@ T0=$(date +%s)
 
 # 1. Debian packages the labs drive (host tools) and the image builders use.
 # (UMLAB_DEBIAN_PACKAGES replaces the list; `setup.sh packages` stops after this step.)
-read -r -a PACKAGES <<<"${UMLAB_DEBIAN_PACKAGES:-user-mode-linux uml-utilities vde2 socat tcpdump mmdebstrap busybox-static e2fsprogs iproute2 kmod}"
+read -r -a PACKAGES <<<"${UMLAB_DEBIAN_PACKAGES:-user-mode-linux uml-utilities vde2 socat tcpdump mmdebstrap busybox-static e2fsprogs iproute2 kmod graphviz}"
+# One dpkg-query for the whole list (a no-op setup must stay well under a second).
+installed=" $(dpkg-query -W -f='${Package} ${Status}\n' "${PACKAGES[@]}" 2>/dev/null |
+  awk '/ install ok installed$/ {print $1}' | tr '\n' ' ' || true) "
 missing=()
 for p in "${PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then missing+=("$p"); fi
+  case "$installed" in *" $p "*) ;; *) missing+=("$p") ;; esac
 done
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
@@ -45,7 +48,9 @@ fi
 
 # 2. Node.js and the npm dependencies, exactly as locked.
 command -v node >/dev/null || die "Node.js is not installed. Fix: install Node.js 20.20+ (or 22/24) and run npm run setup again."
-NODE_MAJOR="$(node -p 'process.versions.node.split(".")[0]')"
+NODE_VERSION="$(node --version)" # no script: --version does not start the VM
+NODE_MAJOR="${NODE_VERSION#v}"
+NODE_MAJOR="${NODE_MAJOR%%.*}"
 [ "$NODE_MAJOR" -ge 20 ] || die "Node.js $(node --version) is too old: umlab needs Node.js 20.20 or later."
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm dependencies (npm ci)..."
@@ -55,12 +60,25 @@ fi
 # 3. The Pulumi toolchain (CLI, language host, plugins), cached per user.
 bash "$ROOT/scripts/toolchain.sh" ensure >/dev/null
 
-# 4. Compile the TypeScript (the CLI, the benchmarks and the serialization check run from dist/).
-TSC_LOG="$(mktemp -t umlab-tsc.XXXXXX)"
-if ! npx tsc -p tsconfig.json >"$TSC_LOG" 2>&1; then
-  cat "$TSC_LOG" >&2
+# 4. Compile the TypeScript (the CLI, the benchmarks and the serialization check run from dist/),
+# unless dist/ is up to date: a stamp written when the last build started is newer than every
+# source, tsconfig and the installed dependencies (a no-op `npm start` then costs no tsc run).
+STAMP="dist/.umlab-build-stamp"
+stale() {
+  [ -f "$STAMP" ] && [ -f dist/cli/umlab.js ] || return 0
+  [ -n "$(find -H sdk provider cli examples tests bench tsconfig.json package.json node_modules/.package-lock.json \
+    -newer "$STAMP" \( -name '*.ts' -o -name '*.json' \) -not -path '*/node_modules/*' -print -quit 2>/dev/null)" ]
+}
+if [ "${UMLAB_FORCE_BUILD:-}" = 1 ] || stale; then
+  mkdir -p dist
+  NEXT_STAMP="$(mktemp dist/.umlab-stamp.XXXXXX)" # taken before tsc reads: edits during the build count next time
+  TSC_LOG="$(mktemp -t umlab-tsc.XXXXXX)"
+  if ! npx tsc -p tsconfig.json >"$TSC_LOG" 2>&1; then
+    cat "$TSC_LOG" >&2
+    rm -f "$TSC_LOG" "$NEXT_STAMP" "$STAMP"
+    die "the TypeScript build failed (see above)."
+  fi
   rm -f "$TSC_LOG"
-  die "the TypeScript build failed (see above)."
+  mv -f "$NEXT_STAMP" "$STAMP"
 fi
-rm -f "$TSC_LOG"
 say "ready in $(($(date +%s) - T0)) s"

@@ -16,8 +16,13 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PULUMI_VERSION="3.248.0"
 # @pulumi/pulumi as Node resolves it from umlab (in a lab that installed umlab as a package it
-# sits beside umlab, not under it).
-PULUMI_NODEJS="$(node -e 'try{console.log(require("path").dirname(require.resolve("@pulumi/pulumi/package.json",{paths:[process.argv[1]]})))}catch(e){}' "$ROOT" 2>/dev/null || true)"
+# sits beside umlab, not under it). $ROOT/node_modules is where Node looks first: no node start
+# (about 0.3 s on a busy host) when it is there.
+if [ -f "$ROOT/node_modules/@pulumi/pulumi/package.json" ]; then
+  PULUMI_NODEJS="$ROOT/node_modules/@pulumi/pulumi"
+else
+  PULUMI_NODEJS="$(node -e 'try{console.log(require("path").dirname(require.resolve("@pulumi/pulumi/package.json",{paths:[process.argv[1]]})))}catch(e){}' "$ROOT" 2>/dev/null || true)"
+fi
 [ -n "$PULUMI_NODEJS" ] || PULUMI_NODEJS="$ROOT/node_modules/@pulumi/pulumi"
 COMMAND_VERSION="1.2.1"
 CACHE="${UMLAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/umlab}"
