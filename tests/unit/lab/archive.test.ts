@@ -128,13 +128,33 @@ describe("umlab export / import", () => {
     await expect(importSnapshot(linked, path.join(parent, "z"), path.join(work, "c2"))).rejects.toThrow(
       /holds disks, which is not a plain file or folder/,
     );
+    expect(fs.readdirSync(parent)).toEqual([]);
+    expect(fs.existsSync(path.join(work, "c2"))).toBe(false);
+  }, 120_000);
+
+  /** A small snapshot (one tiny disk) over a real "image": for the refusals that need no 2 GiB disk. */
+  function smallSnapshot() {
+    const image = path.join(work, `img-${Math.random().toString(36).slice(2)}.img`);
+    fs.writeFileSync(image, "an image");
+    const imageSha = sha(fs.readFileSync(image));
+    const { dir, manifest } = fakeSnapshot(Buffer.from("cow bytes"), imageSha);
+    manifest.guests[0].image = { path: image, sha256: imageSha, key: "s".repeat(64) };
+    fs.writeFileSync(path.join(dir, "manifest.json"), JSON.stringify(manifest));
+    return { dir };
+  }
+
+  test("a changed program file, a damaged carried image, an archive without a program: refused, nothing left", async () => {
+    const s = smallSnapshot();
+    const archive = path.join(work, "small.tar.gz");
+    await exportSnapshot(s.dir, archive, { images: true, program: program() });
+    const parent = path.join(work, "bad-small");
     // A program file changed inside a well-formed archive: its hash no longer matches.
     const x = fs.mkdtempSync(path.join(work, "x-"));
     child_process.execFileSync("tar", ["--sparse", "-xzf", archive, "-C", x]);
     fs.appendFileSync(path.join(x, "program/index.ts"), "evil();\n");
     const tampered = path.join(work, "tampered.tar.gz");
     child_process.execFileSync("tar", ["--sparse", "-czf", tampered, "-C", x, "."]);
-    await expect(importSnapshot(tampered, path.join(parent, "w"), path.join(work, "c2"))).rejects.toThrow(
+    await expect(importSnapshot(tampered, path.join(parent, "w"), path.join(work, "c3"))).rejects.toThrow(
       /import: .*program\/index\.ts has sha256 [0-9a-f]{64}, program\.json says [0-9a-f]{64}: damaged/,
     );
     // A damaged carried image: refused, and no cache entry is made.
@@ -143,16 +163,16 @@ describe("umlab export / import", () => {
     const img = fs.readdirSync(path.join(x, "images"))[0];
     fs.appendFileSync(path.join(x, "images", img), "!");
     child_process.execFileSync("tar", ["--sparse", "-czf", tampered, "-C", x, "."]);
-    await expect(importSnapshot(tampered, path.join(parent, "v"), path.join(work, "c2"))).rejects.toThrow(
+    await expect(importSnapshot(tampered, path.join(parent, "v"), path.join(work, "c3"))).rejects.toThrow(
       /images\/[0-9a-f]{64}\.img is damaged/,
     );
     // No program in the archive (a snapshot-only tar): refused.
     child_process.execFileSync("tar", ["--sparse", "-czf", tampered, "-C", x, "manifest.json", "disks"]);
-    await expect(importSnapshot(tampered, path.join(parent, "u"), path.join(work, "c2"))).rejects.toThrow(
+    await expect(importSnapshot(tampered, path.join(parent, "u"), path.join(work, "c3"))).rejects.toThrow(
       /has no readable program\.json/,
     );
     expect(fs.readdirSync(parent)).toEqual([]);
-    expect(fs.existsSync(path.join(work, "c2"))).toBe(false);
+    expect(fs.existsSync(path.join(work, "c3"))).toBe(false);
   }, 120_000);
 
   test("export refuses a folder that is not a lab's", async () => {
