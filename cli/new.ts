@@ -1,4 +1,4 @@
-// umlab new <dir> [--template quickstart|ospf-ring] [--name <project>] [--umlab <spec>]:
+// umlab new <dir> [--template quickstart|ospf-ring|clone] [--name <project>] [--umlab <spec>]:
 // a lab folder that works at once (`npm install && npm run up`): Pulumi.yaml, package.json,
 // tsconfig.json, the program (the repo's example, importing "umlab"), a README, .gitignore,
 // and umlab's patches of @pulumi/pulumi (patches/, applied by the folder's postinstall as in
@@ -14,6 +14,10 @@ export const TEMPLATES: Record<string, { files: string[]; description: string }>
   "ospf-ring": {
     files: ["index.ts", "ring.ts"],
     description: "four FRR routers in an OSPF ring (Debian image)",
+  },
+  clone: {
+    files: ["index.ts"],
+    description: "the quickstart lab, snapshotted and cloned (one stack per student)",
   },
 };
 

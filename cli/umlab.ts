@@ -9,8 +9,8 @@
 //   umlab merge <guest | COW file> [--into <file>] [--in-place]
 //   umlab history <stack>
 //   umlab snapshot [--dir <dir>] <stack> <name>
-//   umlab export [--images] <snapshot dir> <archive>   umlab import [--cache <dir>] <archive> <dir>
-//   umlab new <dir> [--template quickstart|ospf-ring]   umlab setup   umlab pulumi <args...>
+//   umlab export [--images] [--program <dir>] <snapshot dir> <archive>   umlab import [--up] <archive> <dir>
+//   umlab new <dir> [--template quickstart|ospf-ring|clone]   umlab setup   umlab pulumi <args...>
 //   umlab summary [--title <text>] [<preview.json> | -]
 //
 // Dispatch only: one file per command (exec.ts, console.ts, ls.ts, new.ts, pulumi.ts), the lab lookup in
@@ -57,11 +57,13 @@ export const USAGE = `usage:
   umlab snapshot [--dir <dir>] <stack> <name>
       snapshot the disks of every guest of <stack> (guests paused for the copy, then resumed);
       default directory <runtime root>/snapshots/<project>.<stack>.<name>
-  umlab export [--images] <snapshot dir> <archive>
-      one sparse-aware tar.gz of a snapshot (hashes checked first), with its backing images
-  umlab import [--cache <dir>] <archive> <dir>
-      verify every hash, put carried images in the image cache, write the snapshot to <dir>
-  umlab new <dir> [--template quickstart|ospf-ring] [--name <project>] [--umlab <spec>]
+  umlab export [--images] [--program <lab folder>] [--stack <s>] <snapshot dir> <archive>
+      one sparse-aware tar.gz of a snapshot (hashes checked first) and the lab's program and
+      stack config (the lab folder: --program, default here), optionally its backing images
+  umlab import [--cache <dir>] [--stack <s>] [--up] <archive> <new lab folder>
+      verify every hash, write the lab folder (program, config with umlab:restoreFrom, snapshot/),
+      put carried images in the image cache; --up: a new stack, up with its disks restored
+  umlab new <dir> [--template quickstart|ospf-ring|clone] [--name <project>] [--umlab <spec>]
       make a lab folder that works at once: npm install && npm run up (<spec>: what its
       package.json depends on for umlab; default this umlab's folder)
   umlab setup

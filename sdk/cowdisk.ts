@@ -39,7 +39,10 @@ export class CowDisk extends UmlabResource {
       backing: args.backing,
       create: args.create ?? "mkcow",
       backingVersion: args.backingVersion ?? "",
-      fromSnapshot: args.fromSnapshot && { index: 0, ...args.fromSnapshot },
+      // Its own fromSnapshot, else the lab's restoreFrom (config umlab:restoreFrom) for its name.
+      fromSnapshot: args.fromSnapshot
+        ? { index: 0, ...args.fromSnapshot }
+        : args.lab.restoreOf(args.name ?? name),
     };
     preflight("CowDisk", name, cowDiskSchema(), inputs);
     super(

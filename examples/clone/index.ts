@@ -10,6 +10,12 @@
 //   pulumi stack select --create alice && pulumi config set from <that dir> && pulumi up
 //   umlab exec --stack alice g1 -- cat /root/notes           # "prepared"
 //
+// Shared with another machine: `umlab export <snapshot dir> lab.tar.gz` here (the program, this
+// stack's config, the disks), `umlab import --up lab.tar.gz <folder>` there: its config sets
+// `umlab:restoreFrom`, which restores every disk the snapshot has (no `from` needed).
+//
+// Checks (all stacks): each guest pings its neighbour; in a clone, /root/notes is there.
+//
 // `umlab snapshot teacher base2` takes one from the command line instead (with the stack's
 // outputs in its manifest). Deleting the Snapshot (`pulumi config rm snapshot && pulumi up`)
 // removes its directory; clones keep their copies.
@@ -36,8 +42,22 @@ const guests = [1, 2, 3].map((i) => {
   return new umlab.Guest(name, { lab, disks: [root], nics: [{ switch: sw, addresses: [`10.0.0.${i}/24`] }] });
 });
 
+// A clone (config `from`, or the lab-level umlab:restoreFrom) must have the prepared file.
+const restored = Boolean(from || lab.restoreFrom);
+const checks = new umlab.Checks("checks", {
+  checks: guests.flatMap((g, k) => [
+    umlab.check.ping(g, `10.0.0.${((k + 1) % 3) + 1}`),
+    ...(restored
+      ? [umlab.check.command(g, ["cat", "/root/notes"], /prepared/, { name: `notes-g${k + 1}` })]
+      : []),
+  ]),
+  deadlineSeconds: 120,
+  failOnError: true,
+});
+
 const snap = snapshot ? new umlab.Snapshot(snapshot, { lab, guests }) : undefined;
 
 export const labDir = lab.dir;
+export const checksOk = checks.ok;
 export const snapshotDir = snap?.dir;
 export const snapshotMiB = snap?.allocated.apply((b) => +(b / 1048576).toFixed(1));

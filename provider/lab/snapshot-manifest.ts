@@ -25,6 +25,8 @@ export function manifestSchema() {
     bytes: count,
     allocated: count,
     backing: z.object({ path: z.string().min(1), sha256 }),
+    /** The CowDisk's name (its file `<lab>/disk/<name>.cow`): what a lab-level restore matches. */
+    name: z.string().min(1).optional(),
   });
   const guest = z.object({
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, "a guest name"),
@@ -46,6 +48,14 @@ export type Manifest = z.output<ReturnType<typeof manifestSchema>>;
 export type ManifestDisk = Manifest["guests"][number]["disks"][number];
 
 export const MANIFEST_FILE = "manifest.json";
+
+/** Every disk of the manifest by the CowDisk name it recorded: `{ guest, index }`. */
+export function disksByName(m: Manifest): Map<string, { guest: string; index: number }> {
+  const out = new Map<string, { guest: string; index: number }>();
+  for (const g of m.guests)
+    for (const d of g.disks) if (d.name) out.set(d.name, { guest: g.name, index: d.index });
+  return out;
+}
 
 /** The relative file of disk `index` of `guest` in a snapshot. */
 export function diskFileName(guest: string, index: number): string {

@@ -127,6 +127,7 @@ export async function takeSnapshot(spec: SnapshotSpec, copy = sparseCopy): Promi
           bytes: st.size,
           allocated: st.blocks * 512,
           backing: { path: b.path, sha256: b.sha256 },
+          name: path.basename(d.path, ".cow"),
         });
       }
       guests.push({ name: g.name, image: await describeBacking(g.disks[0].backing), disks });

@@ -234,6 +234,7 @@ describe("snapshot, restore and clone on real UML", () => {
     // --- export (with the image) and import with a new image cache, as on another machine ---
     const umlab = (...args: string[]) =>
       child_process.spawnSync("node", [path.join(REPO, "dist/cli/umlab.js"), ...args], {
+        cwd: workDir, // the lab's folder: its program goes into the archive
         encoding: "utf8",
         timeout: 300_000,
       });
@@ -242,8 +243,9 @@ describe("snapshot, restore and clone on real UML", () => {
     expect(ex.stderr).toBe("");
     expect(ex.status).toBe(0);
     const newCache = path.join(sandbox!.scratch, "cache2");
-    const imported = path.join(sandbox!.scratch, "imported", "base");
-    const im = umlab("import", "--cache", newCache, archive, imported);
+    const importedLab = path.join(sandbox!.scratch, "imported", "base");
+    const imported = path.join(importedLab, "snapshot");
+    const im = umlab("import", "--cache", newCache, archive, importedLab);
     expect(im.stderr).toBe("");
     expect(im.status).toBe(0);
     const key = m.guests[0].image.key!;

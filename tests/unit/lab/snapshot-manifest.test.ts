@@ -7,6 +7,7 @@ import {
   parseManifest,
   verifySnapshot,
   findDisk,
+  disksByName,
 } from "../../../provider/lab/snapshot-manifest";
 import { fakeSnapshot } from "./fake-snapshot";
 
@@ -64,5 +65,22 @@ describe("snapshot manifest", () => {
     const { dir, manifest } = snap();
     expect(() => findDisk(manifest, dir, "g9", 0)).toThrow(/no guest "g9" \(it has: g1\)/);
     expect(() => findDisk(manifest, dir, "g1", 1)).toThrow(/guest "g1" has no disk 1 \(it has: 0\)/);
+  });
+
+  test("disk names (what umlab:restoreFrom matches) read back; an older manifest has none", () => {
+    const { manifest } = snap();
+    expect(disksByName(manifest).size).toBe(0);
+    manifest.guests[0].disks[0].name = "g1-root";
+    const m = parseManifest(JSON.stringify(manifest), "x");
+    expect([...disksByName(m)]).toEqual([["g1-root", { guest: "g1", index: 0 }]]);
+    expect(() =>
+      parseManifest(
+        JSON.stringify({
+          ...manifest,
+          guests: [{ ...manifest.guests[0], disks: [{ ...manifest.guests[0].disks[0], name: "" }] }],
+        }),
+        "x",
+      ),
+    ).toThrow(/guests\.0\.disks\.0\.name/);
   });
 });
