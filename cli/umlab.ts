@@ -26,6 +26,7 @@ import { cmdMerge } from "./merge";
 import { cmdHistory } from "./history";
 import { cmdSnapshot } from "./snapshot";
 import { cmdExport, cmdImport } from "./share";
+import { cmdClass } from "./class";
 
 export { parseArgs, UsageError };
 
@@ -59,6 +60,10 @@ export const USAGE = `usage:
       package.json depends on for umlab; default this umlab's folder)
   umlab setup
       build the Pulumi CLI umlab uses (once per user)
+  umlab class up|status|check|reset|down <program dir> [--students <a,b,c | N>] [--parallel K]
+        [--set key=value] [--seed <text>] [--force] [--json | --csv]      (reset: <program dir> <student>)
+      one stack per student (student-<name>) of one program: up (admission check, refresh, up),
+      status/check (one row per student: up/down, each check, last change), reset one, down all
   umlab pulumi <args...>
       run pulumi in a lab folder: local state in .pulumi-state/, a stack selected ("dev")
 Run in a lab's project folder, the lab is the one in the state of <stack> (default: the
@@ -79,6 +84,7 @@ export async function main(args: string[]): Promise<number> {
     if (args[0] === "snapshot") return await cmdSnapshot(args.slice(1));
     if (args[0] === "export") return await cmdExport(args.slice(1));
     if (args[0] === "import") return await cmdImport(args.slice(1));
+    if (args[0] === "class") return await cmdClass(args.slice(1));
     a = parseArgs(args, process.env);
     if (a.command === "help") {
       console.log(USAGE);
