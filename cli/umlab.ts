@@ -30,6 +30,7 @@ import { cmdSnapshot } from "./snapshot";
 import { cmdExport, cmdImport } from "./share";
 import { cmdSummary } from "./summary";
 import { cmdGraph } from "./graph";
+import { cmdClass } from "./class";
 
 export { parseArgs, UsageError };
 
@@ -68,6 +69,10 @@ export const USAGE = `usage:
       package.json depends on for umlab; default this umlab's folder)
   umlab setup
       build the Pulumi CLI umlab uses (once per user)
+  umlab class up|status|check|reset|down <program dir> [--students <a,b,c | N>] [--parallel K]
+        [--set key=value] [--seed <text>] [--force] [--json | --csv]      (reset: <program dir> <student>)
+      one stack per student (student-<name>) of one program: up (admission check, refresh, up),
+      status/check (one row per student: up/down, each check, last change), reset one, down all
   umlab pulumi <args...>
       run pulumi in a lab folder: local state in .pulumi-state/, a stack selected ("dev")
   umlab summary [--title <text>] [<file> | -]
@@ -94,6 +99,7 @@ export async function main(args: string[]): Promise<number> {
     if (args[0] === "import") return await cmdImport(args.slice(1));
     if (args[0] === "summary") return await cmdSummary(args.slice(1));
     if (args[0] === "graph") return await cmdGraph(args.slice(1));
+    if (args[0] === "class") return await cmdClass(args.slice(1));
     a = parseArgs(args, process.env);
     if (a.command === "help") {
       console.log(USAGE);

@@ -1,0 +1,269 @@
+// umlab class up|status|check|reset|down <program dir> --students <a,b,c | N>: one stack per
+// student (`student-<name>`) of one program, through Pulumi's Automation API over the program
+// folder with the lab folder's environment (toolchain.ts: file backend in <program>/.pulumi-state).
+// The pure parts (arguments, students, config, admission) are in class-plan.ts; rows and their
+// renderings in class-render.ts.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { LocalWorkspace, Stack, EngineEvent } from "@pulumi/pulumi/automation";
+import { processAlive } from "../provider/host/process";
+import { UsageError } from "./args";
+import { projectDir, toolchainBin, labEnv, fileBackendDir } from "./toolchain";
+import { privateStateDir } from "./pulumi";
+import {
+  parseClassArgs,
+  ClassArgs,
+  Student,
+  stackOf,
+  studentOfStack,
+  studentConfig,
+  studentCost,
+  admit,
+  GuestPreview,
+  ImagePreview,
+} from "./class-plan";
+import { rowOf, renderTable, renderJson, renderCsv, StudentRow } from "./class-render";
+
+interface ClassEnv {
+  project: string;
+  envVars: Record<string, string>;
+}
+
+async function classEnv(program: string): Promise<ClassEnv> {
+  const project = projectDir(program);
+  if (!project || path.resolve(program) !== project)
+    throw new UsageError(`class: ${program} is not a Pulumi program folder (no Pulumi.yaml in it)`);
+  const bin = await toolchainBin(false);
+  const env = labEnv(bin, project, process.env);
+  // The Automation API runs the `pulumi` on this process's PATH: the toolchain's.
+  process.env.PATH = env.PATH;
+  process.umask(0o077);
+  const stateDir = fileBackendDir(env.PULUMI_BACKEND_URL ?? "");
+  if (stateDir) privateStateDir(stateDir);
+  const envVars: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) envVars[k] = v;
+  return { project, envVars };
+}
+
+const t0 = Date.now();
+/** One progress line per student per phase (stderr: stdout stays the table/JSON/CSV). */
+function progress(student: string, what: string): void {
+  process.stderr.write(
+    `[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${student.padEnd(16)} ${what}\n`,
+  );
+}
+
+/** Run `fn` over `items`, at most `k` at a time; every item runs, failures are collected. */
+export async function pool<T, R>(items: T[], k: number, fn: (t: T) => Promise<R>): Promise<(R | Error)[]> {
+  const out: (R | Error)[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        out[i] = await fn(items[i]);
+      } catch (e) {
+        out[i] = e instanceof Error ? e : new Error(String(e));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(k, items.length) }, worker));
+  return out;
+}
+
+async function openStack(ce: ClassEnv, s: Pick<Student, "name">, create: boolean): Promise<Stack> {
+  const opts = { stackName: stackOf(s), workDir: ce.project };
+  const ws = { envVars: ce.envVars };
+  return create ? LocalWorkspace.createOrSelectStack(opts, ws) : LocalWorkspace.selectStack(opts, ws);
+}
+
+/** The class's existing student stacks, with when each last changed. */
+async function existingStudents(ce: ClassEnv): Promise<Map<string, string>> {
+  const ws = await LocalWorkspace.create({ workDir: ce.project, envVars: ce.envVars });
+  const out = new Map<string, string>();
+  for (const s of await ws.listStacks()) {
+    const name = studentOfStack(s.name);
+    if (name) out.set(name, s.lastUpdate ? new Date(s.lastUpdate).toISOString() : "");
+  }
+  return out;
+}
+
+/** What one student's stack costs: its state's guests and images when it has some, else a preview's. */
+async function previewCost(stack: Stack) {
+  const guests: GuestPreview[] = [];
+  const images: ImagePreview[] = [];
+  const take = (type: string, inputs: Record<string, unknown> | undefined) => {
+    if (type.endsWith("umlab:Guest")) guests.push(inputs ?? {});
+    if (type.endsWith("umlab:Image")) images.push(inputs ?? {});
+  };
+  const state = await stack.exportStack();
+  for (const r of (state.deployment?.resources ?? []) as { type: string; inputs?: Record<string, unknown> }[])
+    take(r.type, r.inputs);
+  if (guests.length === 0)
+    await stack.preview({
+      onEvent: (e: EngineEvent) => {
+        const m = e.resourcePreEvent?.metadata;
+        if (m?.new) take(m.type, m.new.inputs);
+      },
+    });
+  return studentCost(guests, images);
+}
+
+function memAvailable(): number {
+  const m = /^MemAvailable:\s+(\d+) kB/m.exec(fs.readFileSync("/proc/meminfo", "utf8"));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+async function upOne(ce: ClassEnv, s: Student, a: ClassArgs, count: number, fresh: boolean): Promise<void> {
+  const t = Date.now();
+  const stack = await openStack(ce, s, true);
+  await stack.setAllConfig(
+    Object.fromEntries(
+      Object.entries(studentConfig(s, count, a.sets, a.seed)).map(([k, v]) => [k, { value: v }]),
+    ),
+  );
+  if (fresh) {
+    progress(s.name, "destroy (reset)");
+    await stack.destroy();
+  } else {
+    progress(s.name, "refresh (a guest killed behind umlab's back is repaired by the up)");
+    await stack.refresh();
+  }
+  // The checks run again in full (their retries and deadline): a refresh ran each once only,
+  // and an up that changes nothing else would keep that verdict.
+  const checks = ((await stack.exportStack()).deployment?.resources ?? [])
+    .filter((r: { type: string }) => r.type.endsWith("umlab:Checks"))
+    .map((r: { urn: string }) => r.urn);
+  progress(s.name, "up");
+  let created = 0;
+  const up = await stack.up({
+    replace: checks,
+    onEvent: (e) => {
+      const m = e.resOutputsEvent?.metadata;
+      if (m && m.op !== "same" && m.type.endsWith("umlab:Guest"))
+        progress(s.name, `guest ${++created} ready: ${m.urn.split("::").pop()}`);
+    },
+  });
+  const ok = up.outputs.checksOk?.value;
+  progress(
+    s.name,
+    `up done in ${((Date.now() - t) / 1000).toFixed(1)} s` +
+      (ok === undefined ? "" : ok ? ", checks pass" : ", CHECKS FAIL"),
+  );
+}
+
+async function rows(ce: ClassEnv, students: string[], existing: Map<string, string>): Promise<StudentRow[]> {
+  const out = await pool(students, 4, async (name) => {
+    if (!existing.has(name)) return rowOf(name, stackOf({ name }), {}, "", () => false);
+    const stack = await openStack(ce, { name }, false);
+    return rowOf(name, stackOf({ name }), await stack.exportStack(), existing.get(name) ?? "", processAlive);
+  });
+  return out.map((r, i) =>
+    r instanceof Error ? rowOf(students[i], stackOf({ name: students[i] }), {}, "", () => false) : r,
+  );
+}
+
+function render(a: ClassArgs, r: StudentRow[]): string {
+  return a.format === "json" ? renderJson(r) : a.format === "csv" ? renderCsv(r) : renderTable(r);
+}
+
+function failures(names: string[], results: (unknown | Error)[]): string[] {
+  return results.flatMap((r, i) =>
+    r instanceof Error ? [`${names[i]}: ${r.message.split("\n").slice(-8).join("\n  ")}`] : [],
+  );
+}
+
+export async function cmdClass(args: string[]): Promise<number> {
+  const a = parseClassArgs(args);
+  const ce = await classEnv(a.program);
+  const existing = await existingStudents(ce);
+  const named = a.students?.map((s) => s.name) ?? [...existing.keys()].sort();
+  if (a.command !== "up" && a.command !== "reset" && named.length === 0) {
+    console.error(
+      `umlab: class ${a.command}: no student stacks in ${ce.project} (start a class with umlab class up)`,
+    );
+    return a.command === "down" ? 0 : 1;
+  }
+  if (a.command === "up") {
+    const students = a.students as Student[];
+    const running = new Set([...existing.keys(), ...students.map((s) => s.name)]).size;
+    const cost = await previewCost(
+      await openStack(ce, students[0], true).then(async (st) => {
+        await st.setAllConfig(
+          Object.fromEntries(
+            Object.entries(studentConfig(students[0], students.length, a.sets, a.seed)).map(([k, v]) => [
+              k,
+              { value: v },
+            ]),
+          ),
+        );
+        return st;
+      }),
+    );
+    const adm = admit(running, cost, { cores: os.cpus().length, memAvailable: memAvailable() });
+    console.error(
+      `umlab: ${adm.message}` +
+        (running > students.length
+          ? ` (${running - students.length} more student stacks of this program exist)`
+          : ""),
+    );
+    if (!adm.ok && !a.force) return 3;
+    const t = Date.now();
+    const res = await pool(students, a.parallel, (s) => upOne(ce, s, a, students.length, false));
+    console.error(
+      `umlab: class up: ${students.length} students in ${((Date.now() - t) / 1000).toFixed(1)} s (parallel ${a.parallel})`,
+    );
+    for (const f of failures(named, res)) console.error(`umlab: ${f}`);
+    console.log(render(a, await rows(ce, named, await existingStudents(ce))));
+    return res.some((r) => r instanceof Error) ? 1 : 0;
+  }
+  if (a.command === "reset") {
+    const s = (a.students as Student[])[0];
+    if (!existing.has(s.name))
+      throw new UsageError(
+        `class reset: no stack student-${s.name} (students: ${[...existing.keys()].join(", ") || "none"})`,
+      );
+    const stack = await openStack(ce, s, false);
+    const cfg = await stack.getAllConfig();
+    const index = Number(Object.entries(cfg).find(([k]) => k.endsWith(":studentIndex"))?.[1].value ?? 0);
+    const count = Number(
+      Object.entries(cfg).find(([k]) => k.endsWith(":studentCount"))?.[1].value ?? existing.size,
+    );
+    await upOne(ce, { name: s.name, index }, a, count, true);
+    console.log(render(a, await rows(ce, [s.name], await existingStudents(ce))));
+    return 0;
+  }
+  if (a.command === "down") {
+    const res = await pool(
+      named.filter((n) => existing.has(n)),
+      a.parallel,
+      async (name) => {
+        const stack = await openStack(ce, { name }, false);
+        progress(name, "destroy");
+        await stack.destroy();
+        await stack.workspace.removeStack(stack.name);
+        fs.rmSync(path.join(ce.project, `Pulumi.${stack.name}.yaml`), { force: true });
+        progress(name, "removed");
+      },
+    );
+    for (const f of failures(named, res)) console.error(`umlab: ${f}`);
+    return res.some((r) => r instanceof Error) ? 1 : 0;
+  }
+  const unknown = named.filter((n) => !existing.has(n));
+  if (unknown.length)
+    console.error(`umlab: class ${a.command}: no stack for ${unknown.join(", ")} (shown as down)`);
+  if (a.command === "check")
+    // A refresh reads every guest and runs every check once more (Checks read).
+    await pool(
+      named.filter((n) => existing.has(n)),
+      a.parallel,
+      async (name) => {
+        progress(name, "check (refresh)");
+        await (await openStack(ce, { name }, false)).refresh();
+      },
+    );
+  const r = await rows(ce, named, await existingStudents(ce));
+  console.log(render(a, r));
+  return r.every((x) => x.state === "up" && x.failed === 0) ? 0 : 1;
+}
