@@ -12,6 +12,9 @@ import { netemSettings } from "./plan";
 import { mayAccess, type GuestIdentity } from "../core/guest-user";
 import { guestIdentityOf, giveToGuest } from "../lab/guest-user";
 import { hotplugDir, prepareHotplugDir } from "./hotplug";
+import { openCableEnds } from "./cable-ends";
+
+export { cableFifos, openCableEnds } from "./cable-ends";
 
 /** The UML `ethN=` transport for a NIC. */
 export function nicTransport(nic: Pick<NicInputs, "engine" | "control" | "mac">): string {
@@ -29,13 +32,6 @@ export function serialTransports(serial: string[]): string[] {
     const fd = CABLE_FD_BASE + 2 * j++;
     return `fd:${fd},fd:${fd + 1}`;
   });
-}
-
-/** The FIFOs behind the cable ends, in fd order from CABLE_FD_BASE: `<end>.in`, `<end>.out` each. */
-export function cableFifos(serial: string[]): string[] {
-  return serial
-    .filter((s) => s.startsWith("cable:"))
-    .flatMap((s) => [`${s.slice("cable:".length)}.in`, `${s.slice("cable:".length)}.out`]);
 }
 
 /** The kernel command line of a guest (argv after linux.uml). */
@@ -196,32 +192,6 @@ export function handToGuest(g: GuestInputs): GuestIdentity | undefined {
     ...g.disks.map((d) => d.path).filter((d) => inLab(d, g.labDir)),
   ]);
   return id;
-}
-
-/**
- * The fds of the guest's SerialCable ends (cableFifos order). Read-write, so a restarting peer
- * never means EOF. Only the lab's own cable FIFOs: a `cable:` path elsewhere (or a link planted
- * there) would hand the guest whatever host file it names. All or none are left open.
- */
-export function openCableEnds(g: GuestInputs): number[] {
-  const cables = naming.labPaths(g.labDir).cablesDir;
-  const fds: number[] = [];
-  try {
-    for (const f of cableFifos(g.serial)) {
-      if (!f.startsWith(`${cables}/`) || f.includes("/../"))
-        throw new Error(
-          `guest ${g.name}: serial end ${f} is not a SerialCable of this lab (under ${cables})`,
-        );
-      const fd = fs.openSync(f, fs.constants.O_RDWR | fs.constants.O_NOFOLLOW);
-      fds.push(fd);
-      if (!fs.fstatSync(fd).isFIFO())
-        throw new Error(`guest ${g.name}: serial end ${f} is not a FIFO made by its SerialCable`);
-    }
-    return fds;
-  } catch (e) {
-    for (const fd of fds) fs.closeSync(fd);
-    throw e;
-  }
 }
 
 /**
