@@ -122,7 +122,8 @@ const ready = startHeartbeat
           },
         ),
       ],
-      deadlineSeconds: 180,
+      // Generous: on a loaded host, heartbeat takes minutes to mount, start NFS and add the address.
+      deadlineSeconds: 420,
       failOnError: true,
     })
   : undefined;
