@@ -32,6 +32,15 @@ import {
   haResources,
   authKeys,
   nodeStartup,
+  SHARED,
+  EXPORT_DIR,
+  CLIENT_MOUNT,
+  WATCHDOG_SECONDS,
+  WRITER,
+  exportsFile,
+  hanfsScript,
+  clientStartup,
+  writerScript,
 } from "./cluster";
 
 const config = new pulumi.Config();
@@ -43,6 +52,10 @@ const publicSw = new umlab.Switch("public", { lab, suspended: config.getBoolean(
 const privateSw = new umlab.Switch("private", { lab, suspended: config.getBoolean("privateDown") ?? false });
 const cable = new umlab.SerialCable("hb", { lab, log: true, suspended: config.getBoolean("cut") ?? false });
 
+// The shared disk: each node's ubd1 (/dev/ubdb). Both nodes attach it (attaching takes no
+// lock); whoever mounts it holds UML's lock on the file, and the other's mount fails.
+const shared = new umlab.SharedDisk("shared", { lab, sizeMiB: SHARED.sizeMiB, filesystem: "ext4" });
+
 const rootOf = (name: string) =>
   new umlab.CowDisk(`${name}-root`, { lab, backing: image.path, backingVersion: image.sha256 });
 
@@ -50,7 +63,7 @@ const nodes = (["one", "two"] as const).map(
   (name, i) =>
     new umlab.Guest(name, {
       lab,
-      disks: [rootOf(name)],
+      disks: [rootOf(name), shared],
       nics: [
         { switch: publicSw, addresses: [`${PUBLIC[name]}/${PUBLIC.prefix}`] },
         { switch: privateSw, addresses: [`${PRIVATE[name]}/${PRIVATE.prefix}`] },
@@ -60,7 +73,11 @@ const nodes = (["one", "two"] as const).map(
         "/etc/ha.d/ha.cf": haCf(),
         "/etc/ha.d/haresources": haResources(),
         "/etc/ha.d/authkeys": authKeys("umlab-ha-lab"),
+        "/etc/ha.d/resource.d/hanfs": hanfsScript(),
+        "/etc/exports": exportsFile(),
       },
+      // softdog, fed by heartbeat (ha.cf `watchdog /dev/umlab-watchdog`).
+      watchdog: { timeoutSeconds: WATCHDOG_SECONDS },
       startup: nodeStartup(startHeartbeat),
     }),
 );
@@ -68,7 +85,12 @@ const client = new umlab.Guest("client", {
   lab,
   disks: [rootOf("client")],
   nics: [{ switch: publicSw, addresses: [`${PUBLIC.client}/${PUBLIC.prefix}`] }],
+  files: { [WRITER.script]: writerScript() },
+  startup: `chmod 755 ${WRITER.script}\n${clientStartup()}`,
 });
+
+const hasAddress = new RegExp(`inet ${SERVICE_ADDRESS.replace(/\./g, "\\.")}/`);
+const holding = `echo address=$(ip -4 -o addr show dev eth0 | grep -c 'inet ${SERVICE_ADDRESS}/') mount=$(grep -c ' ${SHARED.mountPoint} ' /proc/mounts)`;
 
 // Up: node one sees all three heartbeat paths to two, holds the service address, and the
 // client reaches it. (Not checked when heartbeat is not started.)
@@ -80,17 +102,28 @@ const ready = startHeartbeat
             name: `one hears two over ${link}`,
           }),
         ),
+        umlab.check.command(nodes[0], ["ip", "-4", "-o", "addr", "show", "dev", "eth0"], hasAddress, {
+          name: `one holds ${SERVICE_ADDRESS}`,
+        }),
+        umlab.check.ping(client, SERVICE_ADDRESS, { name: `the client reaches ${SERVICE_ADDRESS}` }),
+        // Exactly one node holds the resources: one has the address and the shared disk, two neither.
+        umlab.check.command(nodes[0], holding, /^address=1 mount=1$/m, {
+          name: `one holds ${SERVICE_ADDRESS} and ${SHARED.mountPoint}`,
+        }),
+        umlab.check.command(nodes[1], holding, /^address=0 mount=0$/m, {
+          name: `two holds neither ${SERVICE_ADDRESS} nor ${SHARED.mountPoint}`,
+        }),
         umlab.check.command(
-          nodes[0],
-          ["ip", "-4", "-o", "addr", "show", "dev", "eth0"],
-          new RegExp(`inet ${SERVICE_ADDRESS.replace(/\./g, "\\.")}/`),
+          client,
+          `grep -c '^${SERVICE_ADDRESS}:${EXPORT_DIR} ${CLIENT_MOUNT} nfs ' /proc/mounts`,
+          /^1$/m,
           {
-            name: `one holds ${SERVICE_ADDRESS}`,
+            name: `the client has ${SERVICE_ADDRESS}:${EXPORT_DIR} mounted at ${CLIENT_MOUNT}`,
           },
         ),
-        umlab.check.ping(client, SERVICE_ADDRESS, { name: `the client reaches ${SERVICE_ADDRESS}` }),
       ],
-      deadlineSeconds: 180,
+      // Generous: on a loaded host, heartbeat takes minutes to mount, start NFS and add the address.
+      deadlineSeconds: 420,
       failOnError: true,
     })
   : undefined;
@@ -101,6 +134,8 @@ export const labDir = lab.dir;
 export const imagePath = image.path;
 export const serviceAddress = SERVICE_ADDRESS;
 export const cableLog = cable.logPath;
+export const sharedDisk = shared.path;
+export const exportPath = `${SERVICE_ADDRESS}:${EXPORT_DIR}`;
 export const guests = pulumi
   .all(
     [...nodes, client].map((g) => pulumi.all([g.name, g.pid, g.instance, g.mconsole, g.guestDir, g.bootId])),

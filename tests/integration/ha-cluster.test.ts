@@ -1,24 +1,61 @@
 // examples/ha-cluster on real UML under the real Pulumi engine: `pulumi up` boots two heartbeat
 // nodes and a client; the checks pass (all three heartbeat paths up, one holds the service
-// address, the client reaches it); cutting the serial cable leaves the cluster whole and its
-// serial link comes back when mended; halting node one moves the address to two (failover) and
-// the client reaches it again; destroy leaves no process or file.
+// address and the shared disk, two neither, the client has the NFS export mounted through the
+// service address); the client reads and writes the export; the standby cannot mount the shared
+// disk while the holder has it; cutting the serial cable leaves the cluster whole and its serial
+// link comes back when mended. Then a client writer appends numbered records (hard, sync NFSv3)
+// through four drills: failover (one halted), failback (`pulumi up --refresh` boots one again),
+// node kill (host kill -9 of one's UML process) and watchdog (one's heartbeat frozen: softdog
+// reboots it); after each, every acknowledged record is in the file, in order, and the writer saw
+// no error (no stale file handle); the client's outage per drill is printed and written to
+// .umlab-test/ha-outage.json. Destroy leaves no process or file; the backing image is unchanged.
 import * as child_process from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
 import { labSandbox, LabSandbox, processesMentioning, consoleRun } from "../helpers/lab";
 import { processAlive, waitFor } from "../../provider/host/process";
-import { SERVICE_ADDRESS } from "../../examples/ha-cluster/cluster";
+import { sha256File } from "../../provider/image/provider";
+import { mconsole } from "../../provider/host/mconsole";
+import { exec } from "../../sdk/exec";
+import { crash } from "../../sdk/faults";
+import {
+  SERVICE_ADDRESS,
+  SHARED,
+  CLIENT_MOUNT,
+  WRITER,
+  startWriterCommand,
+  parseWriterLog,
+  verifyRecords,
+  outage,
+} from "../../examples/ha-cluster/cluster";
 
 const workDir = path.join(REPO, "examples/ha-cluster");
 
 interface GuestInfo {
   name: string;
   pid: number;
+  instance: string;
   mconsole: string;
   guestDir: string;
 }
+
+/** A `sh` line in a guest through its exec agent (stdout; "" when the guest is not up). */
+const sh = async (g: GuestInfo, line: string, timeoutMs = 60_000) =>
+  exec(g, line, { timeoutMs }).then(
+    (r) => r.stdout,
+    () => "",
+  );
+/** What a node holds: "address=<0|1> mount=<0|1>" ("" when it is down). */
+const holding = (g: GuestInfo) =>
+  sh(
+    g,
+    `echo address=$(ip -4 -o addr show dev eth0 | grep -c 'inet ${SERVICE_ADDRESS}/') mount=$(grep -c ' ${SHARED.mountPoint} ' /proc/mounts)`,
+  ).then((o) => o.trim());
+const bootIdOf = async (g: GuestInfo) => {
+  const r = await mconsole.proc(g.mconsole, "sys/kernel/random/boot_id", 5000).catch(() => undefined);
+  return r?.ok ? r.text.trim() : "";
+};
 
 /** A shell line in a guest through its console (tests/helpers/lab.ts consoleRun). */
 const inGuest = (g: GuestInfo, line: string, timeoutMs = 120_000) => consoleRun(g, line, timeoutMs);
@@ -41,15 +78,15 @@ describe("examples/ha-cluster: heartbeat failover on real UML", () => {
     sandbox?.cleanup();
   }, 300_000);
 
-  test("up: checks pass and the client reaches the service; one halted: two takes it over", async () => {
-    t = await testStack(workDir, "ha-cluster");
+  test("up: checks pass, NFS through the service address; the writer keeps every record through failover, failback, node kill and watchdog", async () => {
+    t = await testStack(workDir, "h11nfs-ha-cluster");
     const t0 = Date.now();
     const up = await t.stack.up();
     expect(up.summary.result).toBe("succeeded");
     console.log(`ha-cluster up (checks passed) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const o = Object.fromEntries(Object.entries(up.outputs).map(([k, v]) => [k, v.value]));
     expect(o.checksOk).toBe(true);
-    expect((o.checks as string).split("\n")).toHaveLength(5);
+    expect((o.checks as string).split("\n")).toHaveLength(8);
     const [one, two, client] = o.guests as GuestInfo[];
     expect([one.name, two.name, client.name]).toEqual(["one", "two", "client"]);
 
@@ -85,35 +122,111 @@ describe("examples/ha-cluster: heartbeat failover on real UML", () => {
     expect(await link("/dev/ttyS1")).toBe("up");
     expect(await holdsService(one)).toBe(true);
 
-    // --- failover: node one halted (its kernel shut down through the management console) ---
-    const halted = Date.now();
-    child_process.spawnSync("uml_mconsole", [one.mconsole, "halt"], { timeout: 30_000 });
-    expect(await waitFor(() => !processAlive(one.pid), 60_000)).toBe(true);
-    let back = false;
-    while (!back && Date.now() - halted < 180_000) back = await clientReaches(client);
-    expect(back).toBe(true);
-    console.log(
-      `ha-cluster failover: the client reached ${SERVICE_ADDRESS} again ${((Date.now() - halted) / 1000).toFixed(1)} s after one was halted`,
+    // --- the NFS service: the client reads and writes the export; the standby cannot mount ---
+    const sha0 = await sha256File(o.imagePath);
+    expect(await holding(one)).toBe("address=1 mount=1");
+    expect(await holding(two)).toBe("address=0 mount=0");
+    expect(
+      await sh(client, `echo hello-${process.pid} >${CLIENT_MOUNT}/hello && cat ${CLIENT_MOUNT}/hello`),
+    ).toBe(`hello-${process.pid}\n`);
+    expect(await sh(one, `cat ${SHARED.mountPoint}/data/hello`)).toBe(`hello-${process.pid}\n`);
+    // The standby's mount of the shared disk fails while one has it (UML's lock on the file).
+    const standby = await exec(two, `mkdir -p /mnt/try && mount -o ro ${SHARED.device} /mnt/try`);
+    expect(standby.exitCode).not.toBe(0);
+    expect(await holding(two)).toBe("address=0 mount=0");
+
+    // --- the writer, through four drills -----------------------------------------------------
+    expect((await exec(client, startWriterCommand())).exitCode).toBe(0);
+    const writerLog = () => sh(client, `cat ${WRITER.log}`);
+    const acksAfter = async (t: number) =>
+      parseWriterLog(await writerLog()).events.filter((e) => e.kind === "ack" && e.t > t).length;
+    expect(await waitFor(async () => (await acksAfter(0)) >= 5, 60_000, 1000)).toBe(true);
+    const outages: Record<string, { seconds: number; records: number }> = {};
+    let nodes = { one, two };
+    /** Run a drill: act, wait for `settled` and for the writer to go on, then check the records. */
+    const drill = async (name: string, act: () => Promise<void>, settled: () => Promise<boolean>) => {
+      const from = Date.now() / 1000;
+      await act();
+      expect(await waitFor(settled, 420_000, 2000)).toBe(true);
+      const settledAt = Date.now() / 1000;
+      expect(await waitFor(async () => (await acksAfter(settledAt)) >= 3, 240_000, 1000)).toBe(true);
+      const log = await writerLog();
+      const records = await sh(client, `cat ${WRITER.records}`, 120_000);
+      const v = verifyRecords(records, log);
+      expect(v.problems).toEqual([]);
+      expect(v.lastAcked).toBeGreaterThan(0);
+      const out = outage(log, from, Date.now() / 1000);
+      outages[name] = { seconds: Number(out.seconds.toFixed(1)), records: v.lastAcked };
+      console.log(
+        `ha-cluster drill ${name}: the client's writes stalled ${out.seconds.toFixed(1)} s (records ${out.before}..${out.after}); ${v.lastAcked} records acknowledged, all in the file`,
+      );
+    };
+    const holds = async (holder: GuestInfo, other: GuestInfo | undefined) =>
+      (await holding(holder)) === "address=1 mount=1" &&
+      (!other || (await holding(other)) === "address=0 mount=0");
+
+    // Failover: one halted through its management console; two takes the disk, NFS and address.
+    await drill(
+      "failover",
+      async () => {
+        child_process.spawnSync("uml_mconsole", [one.mconsole, "halt"], { timeout: 30_000 });
+        expect(await waitFor(() => !processAlive(one.pid), 60_000)).toBe(true);
+      },
+      () => holds(two, undefined),
     );
-    expect(await holdsService(two)).toBe(true);
-    expect((await inGuest(two, "cl_status nodestatus one")).out.trim()).toBe("dead");
-    // The address answers as soon as IPaddr2 adds it; mach_down logs "takeover complete" after
-    // its gratuitous ARPs, a few seconds later: wait for the log line.
-    let log = "";
-    await waitFor(
-      async () => /mach_down takeover complete/.test((log = (await inGuest(two, "cat /var/log/ha-log")).out)),
-      60_000,
-      1000,
-    );
+    const log = await sh(two, "cat /var/log/ha-log");
     expect(log).toMatch(/WARN: node one: is dead/);
     expect(log).toMatch(/mach_down takeover complete/);
 
-    // --- destroy (one is gone already: refresh first) --------------------------------------
+    // Failback: `pulumi up --refresh` finds one gone and boots it; auto_failback gives it the resources.
+    const upAgain = async () => {
+      const r = await t!.stack.up({ refresh: true });
+      expect(r.summary.result).toBe("succeeded");
+      const [n1, n2] = r.outputs.guests.value as GuestInfo[];
+      nodes = { one: n1, two: n2 };
+    };
+    await drill("failback", upAgain, () => holds(nodes.one, nodes.two));
+
+    // Node kill: one's UML process killed from the host (kill -9, no shutdown), then booted again.
+    await drill(
+      "nodeKill",
+      async () => {
+        expect(await crash(nodes.one)).toBe(true);
+        expect(await waitFor(() => !processAlive(nodes.one.pid), 30_000)).toBe(true);
+      },
+      () => holds(nodes.two, undefined),
+    );
+    await drill("failbackAfterKill", upAgain, () => holds(nodes.one, nodes.two));
+
+    // Watchdog: one's heartbeat frozen (SIGSTOP in the guest): softdog (5 s) reboots one inside
+    // the same host process (new boot id), two takes over, one comes back and takes them back.
+    const before = await bootIdOf(nodes.one);
+    expect(before).not.toBe("");
+    const pid1 = nodes.one.pid;
+    await drill(
+      "watchdog",
+      async () => {
+        expect((await exec(nodes.one, "kill -STOP $(pidof heartbeat)")).exitCode).toBe(0);
+        expect(
+          await waitFor(async () => !["", before].includes(await bootIdOf(nodes.one)), 120_000, 1000),
+        ).toBe(true);
+      },
+      () => holds(nodes.one, nodes.two),
+    );
+    expect(nodes.one.pid).toBe(pid1);
+    expect(processAlive(pid1)).toBe(true);
+    fs.mkdirSync(path.join(REPO, ".umlab-test"), { recursive: true });
+    fs.writeFileSync(path.join(REPO, ".umlab-test/ha-outage.json"), JSON.stringify(outages, null, 2) + "\n");
+    await exec(client, `touch ${WRITER.log}.stop`);
+
+    // --- destroy ---------------------------------------------------------------------------
     await t.stack.refresh();
     const d = await t.stack.destroy();
     expect(d.summary.result).toBe("succeeded");
-    for (const g of [one, two, client]) expect(processAlive(g.pid)).toBe(false);
+    for (const g of [nodes.one, nodes.two, client]) expect(processAlive(g.pid)).toBe(false);
     expect(processesMentioning(o.labDir)).toEqual([]);
     expect(fs.existsSync(o.labDir)).toBe(false);
-  }, 900_000);
+    expect(fs.existsSync(o.sharedDisk)).toBe(false);
+    expect(await sha256File(o.imagePath)).toBe(sha0);
+  }, 2_400_000);
 });
