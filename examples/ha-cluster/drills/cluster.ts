@@ -70,13 +70,15 @@ export class Cluster {
     const peer = name === "one" ? "two" : "one";
     const v: NodeView = { name, up: false, holdsService: false, links: {} };
     if (!this.alive(name)) return v;
-    const links = LINKS.map((l) => `cl_status hblinkstatus ${peer} ${l}`).join("; echo; ");
-    const r = await this.sh(name, `cl_status nodestatus ${peer}; echo; ${links}; echo`, 20_000);
+    // cl_status fails (and says so on stderr) while heartbeat restarts: "no-heartbeat" then.
+    const q = (args: string) => `x=$(cl_status ${args} 2>/dev/null); echo "\${x:-no-heartbeat}"`;
+    const lines = [q(`nodestatus ${peer}`), ...LINKS.map((l) => q(`hblinkstatus ${peer} ${l}`))];
+    const r = await this.sh(name, lines.join("; "), 20_000);
     if (!r) return v;
     v.up = true;
-    const lines = r.out.split("\n").filter((l) => l.trim() !== "");
-    v.peer = lines[0];
-    LINKS.forEach((l, i) => (v.links[l] = lines[i + 1] ?? "?"));
+    const out = r.out.split("\n").filter((l) => l.trim() !== "");
+    v.peer = out[0];
+    LINKS.forEach((l, i) => (v.links[l] = out[i + 1] ?? "?"));
     v.holdsService = await this.holdsService(name);
     return v;
   }
