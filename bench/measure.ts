@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { fileBackendUrl } from "../cli/toolchain";
+import { run, processAlive, signalGroup, waitFor } from "../provider/host/process";
 
 /** Run `f` and return its value with the wall time it took, in seconds. */
 export async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
@@ -45,4 +46,33 @@ export function labWorkspace(
     UMLAB_RUNTIME: runtime,
   };
   return { workDir, scratch, runtime, env };
+}
+
+/**
+ * A plain-script floor: write the guest folders into a fresh /tmp dir (`prepare`), time
+ * `bash <script> <dir> <backing>`, then kill every process group it listed in `<dir>/pids`
+ * (each started with setsid) and remove the dir.
+ */
+export async function timePlainScript(
+  prefix: string,
+  script: string,
+  backing: string,
+  prepare: (dir: string) => void,
+): Promise<number> {
+  const dir = fs.mkdtempSync(`/tmp/${prefix}-`);
+  try {
+    prepare(dir);
+    const file = path.join(dir, "plain.sh");
+    fs.writeFileSync(file, script);
+    const [, secs] = await timed(() => run("bash", [file, dir, backing], { timeoutMs: 600_000 }));
+    return secs;
+  } finally {
+    const pidFile = path.join(dir, "pids");
+    const pids = fs.existsSync(pidFile)
+      ? fs.readFileSync(pidFile, "utf8").trim().split("\n").map(Number)
+      : [];
+    for (const pid of pids) signalGroup(pid, "SIGKILL");
+    await waitFor(() => pids.every((p) => !processAlive(p)), 10_000);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
