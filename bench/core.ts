@@ -25,13 +25,7 @@ export async function benchCore(): Promise<Figure[]> {
     // Build (or find) the image first, so both sides start from a cached image.
     const image = await buildImage(resolveSpec({ preset: "busybox" }));
 
-    const plainDir = fs.mkdtempSync("/tmp/ubp-");
-    let plain: number;
-    try {
-      plain = (await plainScriptUp(plainDir, image.path, 3)).seconds;
-    } finally {
-      fs.rmSync(plainDir, { recursive: true, force: true });
-    }
+    const plain = (await plainScriptUp(image.path, 3)).seconds;
 
     const [up, upSecs] = await timed(() => stack.up());
     figures.push({

@@ -1,7 +1,7 @@
 // `npm run bench`: runs every benchmark module in bench/ (each exports async functions named
 // bench*) and prints each figure beside its baseline from the same run, as a ratio. These
 // machines are shared and noisy: figures are for comparison, never pass/fail.
-// Run one module: npm run bench -- image
+// Run one module: npm run bench -- image   (ha: the ha-cluster drills' outages, bench/ha.ts)
 import * as fs from "fs";
 import * as path from "path";
 

@@ -100,34 +100,49 @@ done
 for i in $(seq 1 $N); do while [ ! -e "$D/g$i/state/ready" ]; do sleep 0.02; done; done
 `;
 
-/**
- * Start the plain lab of `n` guests in `dir`, time it until every guest is ready, call
- * `whileUp` with the guests' pids (each its own process group), then tear it all down.
- */
+/** The plain lab of `n` guests, timed until every guest is ready; `whileUp` gets the guests' pids. */
 export async function plainScriptUp(
-  dir: string,
   backing: string,
   n: number,
   whileUp?: (guestPids: number[]) => Promise<void>,
 ): Promise<{ seconds: number }> {
-  const script = path.join(dir, "lab.sh");
-  fs.writeFileSync(script, PLAIN_SCRIPT);
+  const seconds = await timePlainScript("ubs", PLAIN_SCRIPT, backing, () => undefined, {
+    args: [String(n)],
+    whileUp: whileUp && ((pids) => whileUp(pids.slice(1))),
+  });
+  return { seconds };
+}
+
+/**
+ * A plain-script floor: write the guest folders into a fresh /tmp dir (`prepare`), time
+ * `bash <script> <dir> <backing> [args]`, call `whileUp` with the pids it listed in
+ * `<dir>/pids`, then kill every one of those process groups (each started with setsid) and
+ * remove the dir.
+ */
+export async function timePlainScript(
+  prefix: string,
+  script: string,
+  backing: string,
+  prepare: (dir: string) => void,
+  opts: { args?: string[]; whileUp?: (pids: number[]) => Promise<void> } = {},
+): Promise<number> {
+  const dir = fs.mkdtempSync(`/tmp/${prefix}-`);
   const pidFile = path.join(dir, "pids");
-  const pids = () =>
+  const listed = () =>
     fs.existsSync(pidFile) ? fs.readFileSync(pidFile, "utf8").trim().split("\n").map(Number) : [];
   try {
-    const [, seconds] = await timed(() =>
-      run("bash", [script, dir, backing, String(n)], { timeoutMs: 120_000 + n * 10_000 }),
+    prepare(dir);
+    const file = path.join(dir, "plain.sh");
+    fs.writeFileSync(file, script);
+    const [, secs] = await timed(() =>
+      run("bash", [file, dir, backing, ...(opts.args ?? [])], { timeoutMs: 600_000 }),
     );
-    if (whileUp) await whileUp(pids().slice(1));
-    return { seconds };
+    if (opts.whileUp) await opts.whileUp(listed());
+    return secs;
   } finally {
-    for (let i = 1; i <= n; i++) {
-      const sock = path.join(dir, "uml", `g${i}`, "mconsole");
-      if (fs.existsSync(sock)) await run("uml_mconsole", [sock, "halt"], { allowFailure: true });
-    }
-    const all = pids();
-    for (const pid of all) signalGroup(pid, "SIGKILL"); // each was started with setsid: its own group
-    await waitFor(() => all.every((p) => !processAlive(p)), 10_000 + n * 100);
+    const pids = listed();
+    for (const pid of pids) signalGroup(pid, "SIGKILL");
+    await waitFor(() => pids.every((p) => !processAlive(p)), 10_000 + pids.length * 100);
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }

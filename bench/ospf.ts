@@ -8,8 +8,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import type { Figure } from "./index";
-import { median, timed, labWorkspace } from "./measure";
-import { run, processAlive, signalGroup, waitFor, sleep } from "../provider/host/process";
+import { median, timed, labWorkspace, timePlainScript } from "./measure";
+import { run, waitFor, sleep } from "../provider/host/process";
 import { buildImage, resolveSpec } from "../provider/image/provider";
 import { exec } from "../sdk/exec";
 import { ensurePulumiOnPath, killGroupsMentioning } from "../tests/helpers/lab";
@@ -57,8 +57,7 @@ for n in 1 2 3 4; do while [ ! -e "$D/g$n/state/converged" ]; do sleep 0.05; don
 `;
 
 async function plainRing(backing: string): Promise<number> {
-  const dir = fs.mkdtempSync("/tmp/ubr-");
-  try {
+  return timePlainScript("ubr", PLAIN_SCRIPT, backing, (dir) => {
     for (const n of nodes) {
       const g = path.join(dir, `g${n}`);
       fs.mkdirSync(path.join(g, "state"), { recursive: true });
@@ -73,19 +72,7 @@ async function plainRing(backing: string): Promise<number> {
       fs.writeFileSync(path.join(g, "files/etc/frr/daemons"), daemons());
       fs.writeFileSync(path.join(g, "startup"), startup(n) + convergenceProbe(n));
     }
-    const script = path.join(dir, "ring.sh");
-    fs.writeFileSync(script, PLAIN_SCRIPT);
-    const [, secs] = await timed(() => run("bash", [script, dir, backing], { timeoutMs: 600_000 }));
-    return secs;
-  } finally {
-    const pidFile = path.join(dir, "pids");
-    const pids = fs.existsSync(pidFile)
-      ? fs.readFileSync(pidFile, "utf8").trim().split("\n").map(Number)
-      : [];
-    for (const pid of pids) signalGroup(pid, "SIGKILL"); // each started with setsid: its own group
-    await waitFor(() => pids.every((p) => !processAlive(p)), 10_000);
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 interface NodeInfo {

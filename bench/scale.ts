@@ -50,19 +50,13 @@ export async function benchScale(): Promise<Figure[]> {
     const image = await buildImage(resolveSpec({ preset: "busybox" }));
     for (const n of counts) {
       console.log(`scale: N = ${n}`);
-      const plainDir = fs.mkdtempSync("/tmp/ubs-");
       let plainPssMiB = 0;
-      let plainS: number;
-      try {
-        plainS = (
-          await plainScriptUp(plainDir, image.path, n, async (pids) => {
-            await sleep(5000);
-            plainPssMiB = meanPssMiB(pids);
-          })
-        ).seconds;
-      } finally {
-        fs.rmSync(plainDir, { recursive: true, force: true });
-      }
+      const plainS = (
+        await plainScriptUp(image.path, n, async (pids) => {
+          await sleep(5000);
+          plainPssMiB = meanPssMiB(pids);
+        })
+      ).seconds;
       await stack.setConfig("guests", { value: String(n) });
       await stack.setConfig("checks", { value: "false" });
       const [up, upS] = await timed(() => stack.up());

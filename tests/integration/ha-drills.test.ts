@@ -1,0 +1,96 @@
+// The ha-cluster drills on real UML, run through the runner `npm run drill` runs
+// (examples/ha-cluster/drills/main.ts runDrill) against one stack of examples/ha-cluster:
+// - the runner refuses an unknown drill and names the drills (before touching any stack);
+// - private-down: the private switch suspended, the resources stay on their node;
+// - split-brain: both switches and the serial cable suspended, both nodes hold the service
+//   address; resuming everything recovers to exactly one owner;
+// - kill-host: kill -9 of the holder's UML process moves the service; the runner's restore
+//   (pulumi up --refresh) boots the node again.
+import * as child_process from "child_process";
+import * as path from "path";
+import { REPO, testStack, TestStack } from "../helpers/stack";
+import { labSandbox, LabSandbox, processesMentioning } from "../helpers/lab";
+import { processAlive } from "../../provider/host/process";
+import { runDrill, DrillUsageError } from "../../examples/ha-cluster/drills/main";
+import { DrillStack, GuestRow } from "../../examples/ha-cluster/drills/stack";
+import type { DrillResult } from "../../examples/ha-cluster/drills/runner";
+
+const workDir = path.join(REPO, "examples/ha-cluster");
+const figures: string[] = [];
+const report = (r: DrillResult) => {
+  for (const o of r.outages) figures.push(`${o.label}: client outage ${o.result.outageSeconds} s`);
+};
+
+describe("examples/ha-cluster drills on real UML", () => {
+  let sandbox: LabSandbox | undefined;
+  let t: TestStack | undefined;
+  let stack: DrillStack;
+  let labDir = "";
+
+  beforeAll(() => {
+    sandbox = labSandbox("ha-drills", "hdr");
+  });
+
+  afterAll(async () => {
+    if (t) await t.dispose().catch(() => undefined);
+    sandbox?.cleanup();
+    if (figures.length) console.log(`ha-drills outages:\n${figures.join("\n")}`);
+  }, 600_000);
+
+  test("the runner refuses an unknown drill, naming the drills (npm run drill and runDrill)", async () => {
+    const cli = child_process.spawnSync(
+      process.execPath,
+      [path.join(REPO, "dist/examples/ha-cluster/drills/main.js"), "failover-please"],
+      { encoding: "utf8", timeout: 60_000 },
+    );
+    expect(cli.status).toBe(2);
+    expect(cli.stderr).toMatch(/unknown drill "failover-please": the drills are .*takeover.*split-brain/);
+    const nowhere = new DrillStack("/nonexistent", "none", process.env);
+    await expect(runDrill("failover-please", nowhere)).rejects.toThrow(DrillUsageError);
+    await expect(runDrill("watchdog", nowhere)).rejects.toThrow(/needs the NFS cluster/);
+  });
+
+  test("private-down keeps the resources; split-brain gives two owners, then one; kill-host moves and comes back", async () => {
+    t = await testStack(workDir, `h11drill-${process.pid}`);
+    const up = await t.stack.up();
+    expect(up.summary.result).toBe("succeeded");
+    stack = new DrillStack(workDir, `h11drill-${process.pid}`, { ...process.env, ...t.env });
+    labDir = (await stack.outputs()).labDir;
+    const print = (l: string) => process.stdout.write(`${l}\n`);
+
+    // --- private switch suspended: serial + public heartbeats keep the cluster whole ------
+    const priv = await runDrill("private-down", stack, { print });
+    report(priv);
+    expect(priv.holdersBefore).toHaveLength(1);
+    expect(priv.holdersDuring).toEqual(priv.holdersBefore);
+    expect(priv.restored).toBe(true);
+    expect(priv.holdersAfter).toEqual(priv.holdersBefore);
+
+    // --- everything suspended: split brain; resumed: one owner ----------------------------
+    const split = await runDrill("split-brain", stack, { print });
+    report(split);
+    expect(split.holdersDuring).toEqual(["one", "two"]);
+    expect(split.restored).toBe(true);
+    expect(split.holdersAfter).toHaveLength(1);
+    expect(await stack.config("cut")).toBe("false");
+
+    // --- kill -9 from the host: the service moves; restore boots the node again ------------
+    const before = (await stack.outputs()).guests as GuestRow[];
+    const kill = await runDrill("kill-host", stack, { print });
+    report(kill);
+    const victim = before.find((g) => g.name === kill.holdersBefore[0])!;
+    expect(kill.holdersDuring).toEqual([victim.name === "one" ? "two" : "one"]);
+    expect(kill.outages[0].result.recovered).toBe(true);
+    expect(processAlive(victim.pid)).toBe(false);
+    const after = (await stack.outputs()).guests as GuestRow[];
+    const reborn = after.find((g) => g.name === victim.name)!;
+    expect(reborn.pid).not.toBe(victim.pid);
+    expect(processAlive(reborn.pid)).toBe(true);
+    expect(kill.restored).toBe(true);
+    expect(kill.holdersAfter).toHaveLength(1);
+
+    const d = await t.stack.destroy();
+    expect(d.summary.result).toBe("succeeded");
+    expect(processesMentioning(labDir)).toEqual([]);
+  }, 3_000_000);
+});

@@ -1,0 +1,65 @@
+// The drill runner's pure parts: the ping probe's outage arithmetic and the argument parser.
+import { pingOutage, parsePing } from "../../examples/ha-cluster/drills/probe";
+import { parseArgs, DrillUsageError } from "../../examples/ha-cluster/drills/main";
+import { findDrill, DRILLS } from "../../examples/ha-cluster/drills/drills";
+import { decodeCableLog } from "../../examples/ha-cluster/drills/sniff";
+
+describe("ping probe", () => {
+  test("the longest run of unanswered seqs, times the interval", () => {
+    const text = [
+      "PING 10.0.0.100 (10.0.0.100) 56(84) bytes of data.",
+      "64 bytes from 10.0.0.100: icmp_seq=1 ttl=64 time=0.3 ms",
+      "no answer yet for icmp_seq=2",
+      "no answer yet for icmp_seq=3",
+      "From 10.0.0.10 icmp_seq=4 Destination Host Unreachable",
+      "64 bytes from 10.0.0.100: icmp_seq=5 ttl=64 time=0.3 ms",
+      "no answer yet for icmp_seq=6",
+      "64 bytes from 10.0.0.100: icmp_seq=7 ttl=64 time=0.3 ms",
+    ].join("\n");
+    const p = parsePing(text);
+    expect(p).toEqual({ answered: [1, 5, 7], sent: 7 });
+    expect(pingOutage(p.answered, p.sent)).toEqual({ outageSeconds: 0.6, recovered: true });
+  });
+
+  test("an outage still running at the end is not recovered; no loss is zero", () => {
+    expect(pingOutage([1, 2], 6)).toEqual({ outageSeconds: 0.8, recovered: false });
+    expect(pingOutage([1, 2, 3], 3)).toEqual({ outageSeconds: 0, recovered: true });
+    expect(pingOutage([], 0)).toEqual({ outageSeconds: 0, recovered: true });
+  });
+});
+
+describe("drill arguments", () => {
+  test("drill, --stack and --dir; bad options are named", () => {
+    expect(parseArgs(["takeover", "--stack", "s1", "--dir", "/x"])).toEqual({
+      drill: "takeover",
+      stack: "s1",
+      dir: "/x",
+    });
+    expect(() => parseArgs(["takeover", "--stack"])).toThrow(/--stack needs a value/);
+    expect(() => parseArgs(["--force"])).toThrow(DrillUsageError);
+    expect(() => parseArgs(["a", "b"])).toThrow(/one drill at a time/);
+  });
+
+  test("an unknown drill names every drill", () => {
+    expect(() => findDrill("nope")).toThrow(new RegExp(DRILLS.map((d) => d.name).join(", ")));
+    expect(findDrill("split-brain").name).toBe("split-brain");
+  });
+});
+
+describe("serial cable log", () => {
+  test("socat -x chunks read back as text, direction and time kept, the last n", () => {
+    const dump = [
+      "> 2026/11/27 11:18:01.000000001  length=3 from=0 to=2",
+      " 3e 3e 3e",
+      "< 2026/11/27 11:18:02.000000002  length=6 from=0 to=5",
+      " 73 72 63 3d 0a 01",
+      "--",
+    ].join("\n");
+    expect(decodeCableLog(dump, 5)).toEqual([
+      { direction: ">", time: "11:18:01.000000001", text: ">>>" },
+      { direction: "<", time: "11:18:02.000000002", text: "src=\n." },
+    ]);
+    expect(decodeCableLog(dump, 1)).toHaveLength(1);
+    expect(decodeCableLog("garbage\n 3e 3e")).toEqual([]);
+  });
+});
