@@ -157,3 +157,23 @@ export async function consoleRun(
     out: fs.readFileSync(path.join(g.guestDir, "state", `${tag}.out`), "utf8"),
   };
 }
+
+/** How a test runs the built CLI (dist/cli/umlab.js), as a user would: its own process. */
+export interface UmlabRun {
+  cwd?: string;
+  /** Added to the test process's environment. */
+  env?: Record<string, string>;
+  input?: string;
+  timeoutMs?: number;
+}
+
+/** `umlab <args>` in a child process (spawnSync: status, stdout, stderr). Default timeout 120 s. */
+export function runUmlab(args: string[], opts: UmlabRun = {}): child_process.SpawnSyncReturns<string> {
+  return child_process.spawnSync("node", [path.join(REPO, "dist/cli/umlab.js"), ...args], {
+    cwd: opts.cwd,
+    env: { ...process.env, ...opts.env },
+    input: opts.input,
+    encoding: "utf8",
+    timeout: opts.timeoutMs ?? 120_000,
+  });
+}

@@ -5,7 +5,6 @@
 // triggers; a NIC's link goes down and up in place; netem on busybox fails saying why; the
 // CLI passes exit codes through and attaches to the console; a missing or dead guest gives
 // an error that says what to do.
-import * as child_process from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
@@ -15,6 +14,7 @@ import {
   LabSandbox,
   processesMentioning,
   type GuestInfo as LabGuestInfo,
+  runUmlab,
 } from "../helpers/lab";
 import { buildImage, resolveSpec } from "../../provider/image/provider";
 import { processAlive, waitFor } from "../../provider/host/process";
@@ -24,14 +24,8 @@ const workDir = path.join(REPO, "tests/integration/exec-program");
 
 type GuestInfo = Pick<LabGuestInfo, "name" | "pid" | "guestDir" | "bootId" | "mconsole">;
 
-function cli(args: string[], input?: string, env: Record<string, string> = {}) {
-  return child_process.spawnSync("node", [path.join(REPO, "dist/cli/umlab.js"), ...args], {
-    encoding: "utf8",
-    input,
-    timeout: 60_000,
-    env: { ...process.env, ...env },
-  });
-}
+const cli = (args: string[], input?: string, env: Record<string, string> = {}) =>
+  runUmlab(args, { input, env, timeoutMs: 60_000 });
 
 describe("exec agent: commands in running guests", () => {
   let sandbox: LabSandbox | undefined;

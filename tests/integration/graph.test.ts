@@ -6,7 +6,7 @@ import * as child_process from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
-import { labSandbox, LabSandbox } from "../helpers/lab";
+import { labSandbox, LabSandbox, runUmlab } from "../helpers/lab";
 import { parseMermaid } from "../helpers/mermaid";
 
 const workDir = path.join(REPO, "examples/ospf-ring");
@@ -29,13 +29,7 @@ describe("umlab graph of the OSPF ring, and the CLI through the stack's state", 
   }, 300_000);
 
   const umlab = (args: string[], input?: string) => {
-    const r = child_process.spawnSync("node", [path.join(REPO, "dist/cli/umlab.js"), ...args], {
-      cwd: workDir,
-      env: { ...process.env, ...t.env },
-      encoding: "utf8",
-      input,
-      timeout: 120_000,
-    });
+    const r = runUmlab(args, { cwd: workDir, env: t.env, input });
     return { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
   };
 

@@ -5,11 +5,10 @@
 // in the guest and found in the host file after it is unplugged; a disk another running guest
 // has is refused naming it; the talk's "boot the killed node without its disk, look at
 // /dev/ubd*, repair it through the console" works from the CLI.
-import * as child_process from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
-import { ensureBuilt, labSandbox, LabSandbox } from "../helpers/lab";
+import { ensureBuilt, labSandbox, LabSandbox, runUmlab } from "../helpers/lab";
 import { buildImage, resolveSpec } from "../../provider/image/provider";
 import { waitFor } from "../../provider/host/process";
 import { exec } from "../../sdk/exec";
@@ -25,12 +24,7 @@ interface GuestInfo {
   mconsole: string;
 }
 
-function cli(args: string[]) {
-  return child_process.spawnSync("node", [path.join(REPO, "dist/cli/umlab.js"), ...args], {
-    encoding: "utf8",
-    timeout: 60_000,
-  });
-}
+const cli = (args: string[]) => runUmlab(args, { timeoutMs: 60_000 });
 
 const partitions = async (g: GuestInfo) => (await exec(g, "cat /proc/partitions")).stdout;
 

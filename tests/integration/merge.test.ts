@@ -7,7 +7,13 @@ import * as child_process from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
-import { ensureBuilt, labSandbox, LabSandbox, type GuestInfo as LabGuestInfo } from "../helpers/lab";
+import {
+  ensureBuilt,
+  labSandbox,
+  LabSandbox,
+  type GuestInfo as LabGuestInfo,
+  runUmlab,
+} from "../helpers/lab";
 import { buildImage, resolveSpec, sha256File } from "../../provider/image/provider";
 import { processAlive, waitFor } from "../../provider/host/process";
 import { exec } from "../../sdk/exec";
@@ -17,13 +23,7 @@ const workDir = path.join(REPO, "tests/integration/merge-program");
 
 type GuestInfo = Pick<LabGuestInfo, "name" | "pid" | "guestDir" | "bootId" | "mconsole">;
 
-function cli(args: string[], env: Record<string, string> = {}) {
-  return child_process.spawnSync("node", [path.join(REPO, "dist/cli/umlab.js"), ...args], {
-    encoding: "utf8",
-    timeout: 120_000,
-    env: { ...process.env, ...env },
-  });
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runUmlab(args, { env });
 
 async function halt(g: GuestInfo): Promise<void> {
   child_process.spawnSync("uml_mconsole", [g.mconsole, "halt"], { timeout: 30_000 });

@@ -2,10 +2,15 @@
 // a router, readdresses a NIC) → v1. Each preview's steps are asserted: v2 → v1 is exactly
 // the inverse of v1 → v2 (creates become deletes of the same resources, the same update,
 // the same untouched rest), and the guests the change does not touch keep their boot ids.
-import * as child_process from "child_process";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
-import { ensureBuilt, labSandbox, LabSandbox, type GuestInfo as LabGuestInfo } from "../helpers/lab";
+import {
+  ensureBuilt,
+  labSandbox,
+  LabSandbox,
+  type GuestInfo as LabGuestInfo,
+  runUmlab,
+} from "../helpers/lab";
 import { buildImage, resolveSpec } from "../../provider/image/provider";
 import { exec } from "../../sdk/exec";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
@@ -95,15 +100,7 @@ describe("program rollback: v1 → v2 → v1", () => {
 
     // umlab history lists the three updates from the file backend, newest first, each with
     // the guests of its checkpoint, and says what a prior state cannot restore.
-    const h = child_process.spawnSync(
-      "node",
-      [path.join(REPO, "dist/cli/umlab.js"), "history", "merge-rollback"],
-      {
-        cwd: workDir,
-        encoding: "utf8",
-        env: { ...process.env, ...t.env },
-      },
-    );
+    const h = runUmlab(["history", "merge-rollback"], { cwd: workDir, env: t.env });
     expect(h.status).toBe(0);
     const guestsLines = h.stdout.split("\n").filter((l) => l.trim().startsWith("guests:"));
     expect(guestsLines.map((l) => l.trim().split(";")[0])).toEqual([

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { REPO, testStack, TestStack } from "../helpers/stack";
-import { labSandbox, LabSandbox, ensureBuilt } from "../helpers/lab";
+import { labSandbox, LabSandbox, ensureBuilt, runUmlab } from "../helpers/lab";
 import { execInGuest } from "../../provider/exec/agent";
 import { verifySnapshot } from "../../provider/lab/snapshot-manifest";
 import { fileBackendUrl } from "../../cli/toolchain";
@@ -38,12 +38,7 @@ describe("clone and share a lab on real UML", () => {
   }, 900_000);
 
   const umlab = (args: string[], cwd: string, env: Record<string, string> = {}) =>
-    child_process.spawnSync("node", [path.join(REPO, "dist/cli/umlab.js"), ...args], {
-      cwd,
-      env: { ...process.env, ...env },
-      encoding: "utf8",
-      timeout: 900_000,
-    });
+    runUmlab(args, { cwd, env, timeoutMs: 900_000 });
 
   test("5 clones at once pass their checks; export -> import --up elsewhere passes; damaged archives refused", async () => {
     const scratch = sandbox!.scratch;

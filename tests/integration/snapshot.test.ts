@@ -8,7 +8,13 @@ import * as child_process from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
-import { labSandbox, LabSandbox, ensureBuilt, type GuestInfo as LabGuestInfo } from "../helpers/lab";
+import {
+  labSandbox,
+  LabSandbox,
+  ensureBuilt,
+  type GuestInfo as LabGuestInfo,
+  runUmlab,
+} from "../helpers/lab";
 import { buildImage, resolveSpec, sha256File } from "../../provider/image/provider";
 import { execInGuest } from "../../provider/exec/agent";
 import { mconsole } from "../../provider/host/mconsole";
@@ -127,16 +133,7 @@ describe("snapshot, restore and clone on real UML", () => {
     expect(Object.keys(again.changeSummary)).toEqual(["same"]);
 
     // --- `umlab snapshot <stack> <name>`: the stack's outputs go into the manifest ----------
-    const cli = child_process.spawnSync(
-      "node",
-      [path.join(REPO, "dist/cli/umlab.js"), "snapshot", "snap-src", "cli"],
-      {
-        cwd: workDir,
-        env: { ...process.env, ...src.t.env },
-        encoding: "utf8",
-        timeout: 120_000,
-      },
-    );
+    const cli = runUmlab(["snapshot", "snap-src", "cli"], { cwd: workDir, env: src.t.env });
     expect(cli.stderr).toBe("");
     expect(cli.status).toBe(0);
     const cliDir = `${sandbox!.runtime}/snapshots/umlab-snapshot-test.snap-src.cli`;
