@@ -73,6 +73,30 @@ export function groupPssKiB(pgid: number): number {
   return total;
 }
 
+/** CPU time (user + system, seconds) of every process in these process groups, from /proc/<pid>/stat. */
+export function groupCpuSeconds(pgids: Iterable<number>): number {
+  const want = new Set(pgids);
+  let ticks = 0;
+  for (const e of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const st = fs.readFileSync(`/proc/${e}/stat`, "utf8");
+      const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
+      if (want.has(Number(f[2]))) ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return ticks / 100;
+}
+
+/** The cores these process groups keep busy, averaged over `seconds`. */
+export async function idleCores(pgids: number[], seconds: number): Promise<number> {
+  const a = groupCpuSeconds(pgids);
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  return (groupCpuSeconds(pgids) - a) / seconds;
+}
+
 /** The process group of a pid (from /proc/<pid>/stat; throws when it is gone). */
 export function pgidOf(pid: number): number {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");

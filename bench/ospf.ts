@@ -56,23 +56,34 @@ done
 for n in 1 2 3 4; do while [ ! -e "$D/g$n/state/converged" ]; do sleep 0.05; done; done
 `;
 
-async function plainRing(backing: string): Promise<number> {
-  return timePlainScript("ubr", PLAIN_SCRIPT, backing, (dir) => {
-    for (const n of nodes) {
-      const g = path.join(dir, `g${n}`);
-      fs.mkdirSync(path.join(g, "state"), { recursive: true });
-      fs.mkdirSync(path.join(g, "files/etc/frr"), { recursive: true, mode: 0o755 });
-      fs.chmodSync(path.join(g, "files"), 0o755);
-      const [a0, a1] = nicAddresses(n);
-      fs.writeFileSync(
-        path.join(g, "config"),
-        `hostname node0${n}\naddr eth0 ${a0}\naddr eth1 ${a1}\nsysctl net.ipv4.ip_forward 1\n`,
-      );
-      fs.writeFileSync(path.join(g, "files/etc/frr/frr.conf"), frrConf(n));
-      fs.writeFileSync(path.join(g, "files/etc/frr/daemons"), daemons());
-      fs.writeFileSync(path.join(g, "startup"), startup(n) + convergenceProbe(n));
-    }
-  });
+/** The plain-script ring until converged (seconds); `whileUp` gets its pids (4 switches, then 4 guests). */
+export async function plainRing(
+  backing: string,
+  opts: { bfd?: boolean; whileUp?: (pids: number[]) => Promise<void> } = {},
+): Promise<number> {
+  const bfd = opts.bfd ?? true;
+  return timePlainScript(
+    "ubr",
+    PLAIN_SCRIPT,
+    backing,
+    (dir) => {
+      for (const n of nodes) {
+        const g = path.join(dir, `g${n}`);
+        fs.mkdirSync(path.join(g, "state"), { recursive: true });
+        fs.mkdirSync(path.join(g, "files/etc/frr"), { recursive: true, mode: 0o755 });
+        fs.chmodSync(path.join(g, "files"), 0o755);
+        const [a0, a1] = nicAddresses(n);
+        fs.writeFileSync(
+          path.join(g, "config"),
+          `hostname node0${n}\naddr eth0 ${a0}\naddr eth1 ${a1}\nsysctl net.ipv4.ip_forward 1\n`,
+        );
+        fs.writeFileSync(path.join(g, "files/etc/frr/frr.conf"), frrConf(n, bfd));
+        fs.writeFileSync(path.join(g, "files/etc/frr/daemons"), daemons(bfd));
+        fs.writeFileSync(path.join(g, "startup"), startup(n) + convergenceProbe(n));
+      }
+    },
+    { whileUp: opts.whileUp },
+  );
 }
 
 interface NodeInfo {

@@ -10,6 +10,27 @@ export const nodes = [1, 2, 3, 4];
 export const prev = (n: number) => ((n + N - 2) % N) + 1;
 export const costOf = (link: number) => (link === 1 ? 100 : 10);
 
+/**
+ * The ring's timer profiles (config `profile`). `fast` (the default): OSPF hello 1 s / dead 3 s
+ * and BFD at 100 ms x 3, a dead neighbour noticed in a fraction of a second. `class`: the same
+ * OSPF timers without BFD (no bfdd): a dead neighbour is noticed by the dead interval (3 s),
+ * and an idle router costs about a fifth of the CPU (BFD's 10 packets a second per neighbour
+ * are host round trips under UML). Figures: README "A class on one host", cli/class-plan.ts.
+ */
+export const PROFILES = ["fast", "class"] as const;
+export type Profile = (typeof PROFILES)[number];
+/** Whether a profile runs BFD. */
+export const profileBfd = (p: Profile) => p === "fast";
+/** The profile named by config `profile` (undefined: fast); anything else is refused by name. */
+export function parseProfile(v: string | undefined): Profile {
+  if (v === undefined || v === "") return "fast";
+  if ((PROFILES as readonly string[]).includes(v)) return v as Profile;
+  throw new Error(
+    `ospf-ring: config profile "${v}" is not a profile; use ${PROFILES.join(" or ")} ` +
+      `(pulumi config set profile class)`,
+  );
+}
+
 /** FRR's integrated config for node n. */
 export function frrConf(n: number, bfd = true): string {
   const iface = (eth: string, link: number) =>
