@@ -85,6 +85,10 @@ describe("NFS writer probe", () => {
     expect(hung.verified).toBeUndefined();
     expect(hung.notes[0]).toMatch(/not read back/);
   });
+  test("a writer still hung when the probe stops: the outage runs to the stop, not recovered", () => {
+    expect(writerResult(log, undefined, "w", 200.0)).toMatchObject({ outageSeconds: 68.6, recovered: false });
+    expect(writerResult(log, file, "w", 131.5)).toMatchObject({ outageSeconds: 30.7, recovered: true });
+  });
   test("no ack at all is no recovery", () => {
     expect(writerResult("", "", "w")).toMatchObject({ answered: 0, recovered: false, outageSeconds: 0 });
   });

@@ -171,6 +171,13 @@ const splitBrain: Drill = {
         `${heir} runs the takeover: its Filesystem mount of ${"/dev/ubdb"} fails on UML's lock (${holder} holds it)`,
     );
     const since = await d.cluster.logLength(heir);
+    // Kernel lines before the drill (a node booted while the other held the disk logs a refused open).
+    const dmesgBefore: Record<string, number> = {};
+    const logBefore: Record<string, number> = {};
+    for (const n of ["one", "two"]) {
+      dmesgBefore[n] = Number((await d.cluster.sh(n, "dmesg | wc -l"))?.out.trim()) || 0;
+      logBefore[n] = await d.cluster.logLength(n);
+    }
     const tried = async () => {
       if (await d.cluster.holdsService(heir)) return true;
       const r = await d.cluster.sh(heir, `tail -n +${since + 1} /var/log/ha-log`, 15_000);
@@ -198,10 +205,13 @@ const splitBrain: Drill = {
       const m = await d.cluster.sh(n, "grep -E '^/dev/ubd(b|1) ' /proc/mounts || echo none");
       if (m && /^\/dev\/ubd/m.test(m.out)) disk.mounted.push(n);
       d.note(`${n}'s shared-disk mounts: ${(m?.out.trim() || "?").replace(/\n/g, "; ")}`);
-      const k = await d.cluster.sh(n, "dmesg | grep -E 'F_SETLK|ubdb' | tail -n 3");
+      const k = await d.cluster.sh(
+        n,
+        `dmesg | tail -n +${dmesgBefore[n] + 1} | grep -E 'F_SETLK|ubdb' | tail -n 3`,
+      );
       const log = await d.cluster.sh(
         n,
-        `grep -E 'Filesystem|mount' /var/log/ha-log | grep -iE 'error|fail' | tail -n 3`,
+        `tail -n +${logBefore[n] + 1} /var/log/ha-log | grep -E 'Filesystem|mount' | grep -iE 'error|fail|CRIT' | tail -n 3`,
       );
       const lines = [k?.out.trim(), log?.out.trim()].filter((x) => x);
       if (/F_SETLK|Couldn't mount|mount.*fail/i.test(lines.join("\n"))) disk.refused.push(n);

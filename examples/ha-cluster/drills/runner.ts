@@ -177,6 +177,20 @@ export class DrillRun {
       );
       if (!this.result.restored) {
         await this.show();
+        // Did a node reboot (softdog: heartbeat shut down with the watchdog open)? Same UML
+        // process, another boot id.
+        for (const n of NODE_NAMES) {
+          const g = this.cluster.guest(n);
+          const id = this.cluster.alive(n)
+            ? await this.cluster.mconsole(n, ["proc", "sys/kernel/random/boot_id"]).catch(() => "?")
+            : "";
+          this.note(
+            `${n}: UML process ${this.cluster.alive(n) ? "alive" : "gone"}` +
+              (id
+                ? `, boot id ${id.trim() === g.bootId ? "unchanged" : `changed (was ${g.bootId}, now ${id.trim()})`}`
+                : ""),
+          );
+        }
         this.result.holdersAfterResume = await this.cluster.holders();
         this.note(
           `holders ${unaidedMs / 1000} s after the resume: ${this.result.holdersAfterResume.join(" + ") || "none"}`,

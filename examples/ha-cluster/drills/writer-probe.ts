@@ -9,7 +9,13 @@ import type { Probe, ProbeResult } from "./probe";
 export const WRITER_INTERVAL_S = 0.2;
 
 /** A ProbeResult from the writer's log and the records read back (pure; tests/unit). */
-export function writerResult(log: string, records: string | undefined, kind: string): ProbeResult {
+export function writerResult(
+  log: string,
+  records: string | undefined,
+  kind: string,
+  /** When the probe stopped (client clock): a writer still hung then counts up to it. */
+  until?: number,
+): ProbeResult {
   const acks = parseWriterLog(log).events.filter((e) => e.kind === "ack");
   const errs = parseWriterLog(log).events.filter((e) => e.kind === "err");
   const notes: string[] = [];
@@ -26,7 +32,8 @@ export function writerResult(log: string, records: string | undefined, kind: str
   }
   const first = acks[0]?.t ?? 0;
   const last = acks[acks.length - 1]?.t ?? 0;
-  const o = acks.length >= 2 ? outage(acks, first, last) : { seconds: 0 };
+  const end = Math.max(until ?? last, last);
+  const o = acks.length >= 1 ? outage(acks, first, end) : { seconds: 0 };
   return {
     kind,
     outageSeconds: Math.round(o.seconds * 10) / 10,
@@ -72,7 +79,8 @@ export class WriterProbe implements Probe {
   }
 
   async stop(): Promise<ProbeResult> {
-    await this.cluster.sh(this.client, `touch ${WRITER.log}.stop; sleep 1`);
+    const r0 = await this.cluster.sh(this.client, `date +%s.%3N; touch ${WRITER.log}.stop; sleep 1`);
+    const until = Number(r0?.out.trim().split("\n")[0]) || undefined;
     const log = await this.log();
     // The file last (after the log): a hung hard mount is given 20 s, then the read is killed.
     const r = await this.cluster.sh(
@@ -81,6 +89,6 @@ export class WriterProbe implements Probe {
       40_000,
     );
     const ok = !!r && r.out.endsWith("#read-ok\n");
-    return writerResult(log, ok ? r!.out.replace(/#read-ok\n$/, "") : undefined, this.kind);
+    return writerResult(log, ok ? r!.out.replace(/#read-ok\n$/, "") : undefined, this.kind, until);
   }
 }
