@@ -1,8 +1,11 @@
-// The drill runner's pure parts: the ping probe's outage arithmetic and the argument parser.
+// The drill runner's pure parts: the probes' outage arithmetic (ping, NFS writer) and the argument parser.
 import { pingOutage, parsePing } from "../../examples/ha-cluster/drills/probe";
 import { parseArgs, DrillUsageError } from "../../examples/ha-cluster/drills/main";
 import { findDrill, DRILLS } from "../../examples/ha-cluster/drills/drills";
 import { decodeCableLog } from "../../examples/ha-cluster/drills/sniff";
+import { writerResult } from "../../examples/ha-cluster/drills/writer-probe";
+import { defaultProbe } from "../../examples/ha-cluster/drills/runner";
+import { Cluster } from "../../examples/ha-cluster/drills/cluster";
 
 describe("ping probe", () => {
   test("the longest run of unanswered seqs, times the interval", () => {
@@ -61,5 +64,39 @@ describe("serial cable log", () => {
     ]);
     expect(decodeCableLog(dump, 1)).toHaveLength(1);
     expect(decodeCableLog("garbage\n 3e 3e")).toEqual([]);
+  });
+});
+
+describe("NFS writer probe", () => {
+  const log = ["ack 1 100.0", "ack 2 100.5", "ack 3 131.2", "ack 4 131.4", ""].join("\n");
+  const file = "rec 1\nrec 2\nrec 3\nrec 4\nrec 5\n";
+  test("the outage is the longest gap between acks; every acked record read back", () => {
+    const r = writerResult(log, file, "w");
+    expect(r).toMatchObject({ outageSeconds: 30.7, answered: 4, sent: 4, recovered: true, verified: true });
+    expect(r.notes[0]).toMatch(/all 4 acknowledged records read back/);
+  });
+  test("a lost acknowledged record, an error or a hung export is not verified", () => {
+    expect(writerResult(log, "rec 1\nrec 2\nrec 4\n", "w").verified).toBe(false);
+    const stale = writerResult(`${log}err 5 132.0 Stale file handle\n`, file, "w");
+    expect(stale.verified).toBe(false);
+    expect(stale.sent).toBe(5);
+    expect(stale.notes[0]).toMatch(/Stale file handle/);
+    const hung = writerResult(log, undefined, "w");
+    expect(hung.verified).toBeUndefined();
+    expect(hung.notes[0]).toMatch(/not read back/);
+  });
+  test("a writer still hung when the probe stops: the outage runs to the stop, not recovered", () => {
+    expect(writerResult(log, undefined, "w", 200.0)).toMatchObject({ outageSeconds: 68.6, recovered: false });
+    expect(writerResult(log, file, "w", 131.5)).toMatchObject({ outageSeconds: 30.7, recovered: true });
+  });
+  test("no ack at all is no recovery", () => {
+    expect(writerResult("", "", "w")).toMatchObject({ answered: 0, recovered: false, outageSeconds: 0 });
+  });
+  test("the drills use the writer when the program exports the shared disk, pings otherwise", () => {
+    const o = { guests: [], serviceAddress: "10.0.0.100", labDir: "/x" };
+    expect(defaultProbe(new Cluster({ ...o, exportPath: "10.0.0.100:/srv/ha/data" })).kind).toMatch(
+      /NFS writer/,
+    );
+    expect(defaultProbe(new Cluster(o)).kind).toMatch(/^ping/);
   });
 });

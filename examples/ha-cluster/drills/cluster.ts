@@ -95,7 +95,7 @@ export class Cluster {
     if (!r) return [];
     const telling =
       /is dead|dead\.|Link .* (up|dead)|takeover|standby|foreign|Both machines|resources|IPaddr2|Gratuitous|Cluster node|returning|WARN|ERROR|CRIT/;
-    return r.out.split("\n").filter((l) => telling.test(l) && !/debug/.test(l));
+    return r.out.split("\n").filter((l) => telling.test(l) && !/debug|G_CH_/.test(l));
   }
 
   /** Wait until `test` holds, polling every second; false after `ms`. */

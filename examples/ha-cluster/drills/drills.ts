@@ -25,7 +25,7 @@ function killDrill(
       d.step(
         `Kill ${victim}, the holder: ${how}`,
         `${heir} logs "node ${victim}: is dead" after deadtime (10 s), then "mach_down takeover complete"; ` +
-          "the client's pings stop, then continue",
+          "the client's writer hangs (hard mount), then continues",
       );
       await d.measure(
         `${name} (${victim} -> ${heir})`,
@@ -73,36 +73,170 @@ function faultDrill(
       const holders = await d.cluster.holders();
       d.result.holdersDuring = holders;
       d.note(`holders of ${d.cluster.o.serviceAddress} with the fault on: ${holders.join(" + ") || "none"}`);
-      if (name === "split-brain") {
-        for (const n of ["one", "two"]) {
-          const m = await d.cluster.sh(n, "grep -E '^/dev/ubd(b|1)' /proc/mounts || echo none");
-          d.note(`${n}'s shared-disk mounts: ${(m?.out.trim() || "?").replace(/\n/g, "; ")}`);
-        }
-        d.note(
-          "shared disk: with the NFS cluster both nodes try to mount it; the second mount fails on UML's lock " +
-            "(until then this program has no shared disk)",
-        );
-      }
       await d.logs();
       await d.restore(faults);
     },
   };
 }
 
+// heartbeat's v1 resource scripts, run by hand (heartbeat does not watch v1 resources).
+const RES = "/etc/ha.d/resource.d";
+const ip = (op: string) => `${RES}/IPaddr2 10.0.0.100/24/eth0 ${op}`;
+const nfs = (op: string) => `${RES}/hanfs ${op}`;
+const fsys = (op: string) => `${RES}/Filesystem /dev/ubdb /srv/ha ext4 ${op}`;
+
+/** Steps run in order on nodes; each printed with its output's last line. */
+async function byHand(d: DrillRun, steps: [string, string][]): Promise<void> {
+  for (const [node, line] of steps) {
+    const r = await d.cluster.sh(node, `${line} 2>&1 | tail -n 2`, 120_000);
+    d.note(`${node}: ${line} -> ${(r?.out.trim() || "(no answer)").replace(/\n/g, " | ")}`);
+  }
+}
+
+/** Move the resources from `a` to `b` by hand, in the right order or with the address first. */
+const moveSteps = (a: string, b: string, wrong: boolean): [string, string][] =>
+  wrong
+    ? [
+        [a, ip("stop")],
+        [b, ip("start")],
+        [b, nfs("start")],
+        [a, nfs("stop")],
+        [a, fsys("stop")],
+        [b, nfs("stop")],
+        [b, fsys("start")],
+        [b, nfs("start")],
+      ]
+    : [
+        [a, ip("stop")],
+        [a, nfs("stop")],
+        [a, fsys("stop")],
+        [b, fsys("start")],
+        [b, nfs("start")],
+        [b, ip("start")],
+      ];
+
+function manualFailover(name: string, summary: string, wrong: boolean): Drill {
+  return {
+    name,
+    summary,
+    async run(d) {
+      const holder = await d.begin();
+      const heir = other(holder);
+      d.step(
+        wrong
+          ? `By hand, the address first: ${heir} takes 10.0.0.100 and starts NFS while ${holder} still has the disk; then the disk follows`
+          : `By hand on ${holder}: IPaddr2 stop, hanfs stop, Filesystem stop; on ${heir}: Filesystem start, hanfs start, IPaddr2 start`,
+        wrong
+          ? `the client's requests reach ${heir}, whose export (fsid=1) is the empty ${"/srv/ha/data"} of its root disk: the writer logs "Stale file handle"`
+          : "the writer hangs while nothing holds the address, then continues; no record lost, no stale handle",
+      );
+      await d.measure(
+        `${name} (${holder} -> ${heir})`,
+        () => byHand(d, moveSteps(holder, heir, wrong)),
+        () => d.cluster.holdsService(heir),
+      );
+      if (wrong)
+        // What the wrong order left on the heir's root disk under the mount point.
+        await d.cluster.sh(
+          heir,
+          `${nfs("stop")}; ${fsys("stop")}; rm -rf /srv/ha/data /srv/ha/nfs-state; ${fsys("start")}; ${nfs("start")}`,
+          120_000,
+        );
+      d.step(
+        `Back by hand in the right order: ${heir} -> ${holder}`,
+        "heartbeat's view (the holder owns them) is true again",
+      );
+      await byHand(d, moveSteps(heir, holder, false));
+      await d.logs();
+      await d.restore();
+    },
+  };
+}
+
+const SPLIT: FaultKey[] = ["publicDown", "privateDown", "cut"];
+/** Seconds heartbeat is given to recover on its own after the resume, before the drill helps. */
+export const UNAIDED_RECOVERY_S = 90;
+
+/** Everything suspended: each node declares the other dead; the heir tries to take over. */
+const splitBrain: Drill = {
+  name: "split-brain",
+  summary:
+    "suspend both switches and the serial cable: both nodes go for the resources; the shared disk's lock refuses the second mount",
+  async run(d) {
+    const holder = await d.begin();
+    const heir = other(holder);
+    d.step(
+      `Suspend ${SPLIT.join(" + ")}: pulumi config set ${SPLIT.map((f) => `${f} true`).join(", ")}; pulumi up`,
+      `each node declares the other dead ("No STONITH device configured", "Shared disks are not protected"); ` +
+        `${heir} runs the takeover: its Filesystem mount of ${"/dev/ubdb"} fails on UML's lock (${holder} holds it)`,
+    );
+    const since = await d.cluster.logLength(heir);
+    // Kernel lines before the drill (a node booted while the other held the disk logs a refused open).
+    const dmesgBefore: Record<string, number> = {};
+    const logBefore: Record<string, number> = {};
+    for (const n of ["one", "two"]) {
+      dmesgBefore[n] = Number((await d.cluster.sh(n, "dmesg | wc -l"))?.out.trim()) || 0;
+      logBefore[n] = await d.cluster.logLength(n);
+    }
+    const tried = async () => {
+      if (await d.cluster.holdsService(heir)) return true;
+      const r = await d.cluster.sh(heir, `tail -n +${since + 1} /var/log/ha-log`, 15_000);
+      return /takeover complete|Filesystem.*(ERROR|fail)|ERROR.*(mount|Filesystem)/i.test(r?.out ?? "");
+    };
+    await d.measure(
+      "split-brain",
+      async () => {
+        await d.stack.setConfig(Object.fromEntries(SPLIT.map((f) => [f, "true"])));
+        await d.stack.up();
+      },
+      tried,
+      180_000,
+      0,
+    );
+    await new Promise((r) => setTimeout(r, 10_000));
+    await d.show();
+    const holders = await d.cluster.holders();
+    d.result.holdersDuring = holders;
+    d.note(
+      `holders of ${d.cluster.o.serviceAddress} during the split brain: ${holders.join(" + ") || "none"}`,
+    );
+    const disk = { mounted: [] as string[], refused: [] as string[] };
+    for (const n of ["one", "two"]) {
+      const m = await d.cluster.sh(n, "grep -E '^/dev/ubd(b|1) ' /proc/mounts || echo none");
+      if (m && /^\/dev\/ubd/m.test(m.out)) disk.mounted.push(n);
+      d.note(`${n}'s shared-disk mounts: ${(m?.out.trim() || "?").replace(/\n/g, "; ")}`);
+      const k = await d.cluster.sh(
+        n,
+        `dmesg | tail -n +${dmesgBefore[n] + 1} | grep -E 'F_SETLK|ubdb' | tail -n 3`,
+      );
+      const log = await d.cluster.sh(
+        n,
+        `tail -n +${logBefore[n] + 1} /var/log/ha-log | grep -E 'Filesystem|mount' | grep -iE 'error|fail|CRIT' | tail -n 3`,
+      );
+      const lines = [k?.out.trim(), log?.out.trim()].filter((x) => x);
+      if (/F_SETLK|Couldn't mount|mount.*fail/i.test(lines.join("\n"))) disk.refused.push(n);
+      if (lines.length) d.note(`${n}: ${lines.join(" | ").replace(/\n/g, " | ")}`);
+    }
+    d.result.sharedDisk = disk;
+    d.note(
+      `shared disk: mounted on ${disk.mounted.join(" + ") || "no node"}; mount refused on ${disk.refused.join(" + ") || "no node"}`,
+    );
+    await d.logs();
+    await d.restore(SPLIT, false, UNAIDED_RECOVERY_S * 1000);
+  },
+};
+
 export const DRILLS: Drill[] = [
-  {
-    name: "manual-failover",
-    summary:
-      "move the NFS service by hand in the right order (stop NFS, unmount, drop the address; then the reverse)",
-    needs: "the NFS cluster (shared disk + NFS resources, issue 11's other half): comes after that merge",
-    run: async () => undefined,
-  },
-  {
-    name: "manual-failover-wrong",
-    summary: "the same in the wrong order: the client gets stale file handles",
-    needs: "the NFS cluster (shared disk + NFS resources, issue 11's other half): comes after that merge",
-    run: async () => undefined,
-  },
+  manualFailover(
+    "manual-failover",
+    "move the NFS service by hand in the right order: stop the address, NFS, unmount on the holder; mount, NFS, address on the other",
+    false,
+  ),
+  manualFailover(
+    "manual-failover-wrong",
+    "the address moved first: the client reaches a node whose NFS serves no shared disk yet (the stale-handle risk)",
+    true,
+  ),
   killDrill(
     "takeover",
     "halt the holder through its management console: heartbeat on the other takes over",
@@ -171,13 +305,7 @@ export const DRILLS: Drill[] = [
     "eth0 link dead, the cluster whole over ttyS1 + eth1, the address stays put; the client's pings fail all along",
     false,
   ),
-  faultDrill(
-    "split-brain",
-    "suspend both switches and the serial cable: both nodes take the resources; resume: back to one owner",
-    ["publicDown", "privateDown", "cut"],
-    "each node declares the other dead and takes the address: two holders; on resume heartbeat resolves it to one",
-    true,
-  ),
+  splitBrain,
   {
     name: "sniff",
     summary:

@@ -13,6 +13,8 @@ export interface ProbeResult {
   sent: number;
   /** Answers came back after the longest gap (false: still out when stopped). */
   recovered: boolean;
+  /** Every acknowledged write read back (writer probe; undefined: not checked or not readable). */
+  verified?: boolean;
   /** Anything else worth a line (e.g. records lost, stale handles). */
   notes: string[];
 }

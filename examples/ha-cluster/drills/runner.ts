@@ -3,6 +3,7 @@
 import { Cluster, formatView, NODE_NAMES } from "./cluster";
 import { sleep } from "../../../provider/host/process";
 import { PingProbe, Probe, ProbeResult } from "./probe";
+import { WriterProbe } from "./writer-probe";
 import type { DrillStack, FaultKey } from "./stack";
 
 export interface Outage {
@@ -21,6 +22,14 @@ export interface DrillResult {
   seen: string[];
   /** The cluster is back to normal: both nodes up, one holder. */
   restored: boolean;
+  /** How: "resume" (the faults off were enough), "reboot" (both nodes killed and booted again). */
+  restoredBy?: "resume" | "reboot";
+  /** Split brain: the holders when the unaided wait after the resume ran out. */
+  holdersAfterResume?: string[];
+  /** The telling ha-log lines shown, per node. */
+  logs: Record<string, string[]>;
+  /** Split brain: who had the shared disk mounted, and the refused mount. */
+  sharedDisk?: { mounted: string[]; refused: string[] };
 }
 
 export interface Drill {
@@ -35,6 +44,9 @@ export interface Drill {
 /** Makes the client's probe; the NFS writer replaces the ping probe here. */
 export type ProbeFactory = (c: Cluster) => Probe;
 
+/** The NFS writer when the program exports the shared disk (exportPath output), else pings. */
+export const defaultProbe: ProbeFactory = (c) => (c.o.exportPath ? new WriterProbe(c) : new PingProbe(c));
+
 export class DrillRun {
   readonly result: DrillResult;
   private stepNo = 0;
@@ -44,7 +56,7 @@ export class DrillRun {
     readonly stack: DrillStack,
     readonly cluster: Cluster,
     readonly name: string,
-    readonly probeOf: ProbeFactory = (c) => new PingProbe(c),
+    readonly probeOf: ProbeFactory = defaultProbe,
     readonly print: (line: string) => void = (l) => console.log(l),
   ) {
     this.result = {
@@ -54,6 +66,7 @@ export class DrillRun {
       holdersDuring: [],
       outages: [],
       seen: [],
+      logs: {},
       restored: false,
     };
   }
@@ -92,14 +105,20 @@ export class DrillRun {
   }
 
   /** Run `act` under the client's probe until `done` holds and the service answers again. */
-  async measure(label: string, act: () => Promise<void>, done: () => Promise<boolean>, ms = 180_000) {
+  async measure(
+    label: string,
+    act: () => Promise<void>,
+    done: () => Promise<boolean>,
+    ms = 180_000,
+    backMs = 60_000,
+  ) {
     const probe = this.probeOf(this.cluster);
     await probe.start();
     await new Promise((r) => setTimeout(r, 2000));
     const t0 = Date.now();
     await act();
     const ok = await this.cluster.until(done, ms);
-    const back = ok && (await probe.waitAnswering(60_000));
+    const back = ok && backMs > 0 && (await probe.waitAnswering(backMs));
     const result = await probe.stop();
     this.result.outages.push({ label, result });
     this.note(
@@ -107,16 +126,18 @@ export class DrillRun {
         `client (${result.kind}): longest outage ${result.outageSeconds} s, ${result.answered}/${result.sent} answered` +
         (back ? "" : ", not answering at the end"),
     );
+    for (const n of result.notes) this.note(`${label}: ${n}`);
     return ok;
   }
 
-  /** The telling ha-log lines of the nodes since the drill began. */
-  async logs(): Promise<void> {
-    for (const n of NODE_NAMES) {
-      const lines = await this.cluster.logSince(n, this.logStart[n] ?? 0);
+  /** The telling ha-log lines of the nodes since the drill began (or since `from`). */
+  async logs(from: Record<string, number> = this.logStart, n = 15): Promise<void> {
+    for (const node of NODE_NAMES) {
+      const lines = await this.cluster.logSince(node, from[node] ?? 0);
+      this.result.logs[node] = [...(this.result.logs[node] ?? []), ...lines];
       if (lines.length === 0) continue;
-      this.print(`    ha-log of ${n}:`);
-      for (const l of lines.slice(-15)) this.print(`      ${l}`);
+      this.print(`    ha-log of ${node}:`);
+      for (const l of lines.slice(-n)) this.print(`      ${l}`);
     }
   }
 
@@ -125,8 +146,10 @@ export class DrillRun {
     this.cluster.o = await this.stack.outputs();
   }
 
-  /** Back to normal: faults off, killed nodes booted again, then wait for one holder. */
-  async restore(faults: FaultKey[] = [], refresh = false): Promise<void> {
+  /** Back to normal: faults off, killed nodes booted again, then wait for one holder.
+   * `unaidedMs`: after a split brain, wait that long for heartbeat to recover on its own, show
+   * the ha-logs since the resume, then (not recovered) kill both nodes and boot them again. */
+  async restore(faults: FaultKey[] = [], refresh = false, unaidedMs?: number): Promise<void> {
     const what = [
       ...(faults.length ? [`pulumi config set ${faults.map((f) => `${f} false`).join(", ")}`] : []),
       `pulumi up${refresh ? " --refresh" : ""}`,
@@ -137,17 +160,53 @@ export class DrillRun {
         this.note(`${n} is running but does not answer: killed so that pulumi boots it again`);
         this.cluster.killFromHost(n);
       }
+    const since: Record<string, number> = {};
+    for (const n of NODE_NAMES) since[n] = await this.cluster.logLength(n);
     if (faults.length) await this.stack.setConfig(Object.fromEntries(faults.map((f) => [f, "false"])));
     await this.stack.up(refresh);
     await this.reload();
-    const whole = async () => {
-      const vs = await Promise.all(NODE_NAMES.map((n) => this.cluster.view(n)));
-      return vs.every((v) => v.peer === "active") && (await this.cluster.holders()).length === 1;
-    };
-    // Whole, and still whole 20 s later: after a split brain heartbeat restarts on both nodes
-    // once they hear each other again, and both give the resources up for a while.
-    const stable = async () => (await whole()) && (await sleep(20_000), await whole());
-    this.result.restored = await this.cluster.until(stable, 360_000);
+    const t0 = Date.now();
+    this.result.restored = await this.cluster.until(() => this.stable(), unaidedMs ?? 360_000);
+    if (this.result.restored) this.result.restoredBy = "resume";
+    if (unaidedMs !== undefined) {
+      const s = ((Date.now() - t0) / 1000).toFixed(0);
+      this.note(
+        this.result.restored
+          ? `recovered to one owner on its own ${s} s after the resume`
+          : `NOT one owner ${s} s after the resume (no help given yet): the nodes' view and ha-logs since the resume:`,
+      );
+      if (!this.result.restored) {
+        await this.show();
+        // Did a node reboot (softdog: heartbeat shut down with the watchdog open)? Same UML
+        // process, another boot id.
+        for (const n of NODE_NAMES) {
+          const g = this.cluster.guest(n);
+          const id = this.cluster.alive(n)
+            ? await this.cluster.mconsole(n, ["proc", "sys/kernel/random/boot_id"]).catch(() => "?")
+            : "";
+          this.note(
+            `${n}: UML process ${this.cluster.alive(n) ? "alive" : "gone"}` +
+              (id
+                ? `, boot id ${id.trim() === g.bootId ? "unchanged" : `changed (was ${g.bootId}, now ${id.trim()})`}`
+                : ""),
+          );
+        }
+        this.result.holdersAfterResume = await this.cluster.holders();
+        this.note(
+          `holders ${unaidedMs / 1000} s after the resume: ${this.result.holdersAfterResume.join(" + ") || "none"}`,
+        );
+        await this.logs(since, 25);
+        this.step(
+          "Help: kill both nodes from the host and boot them again (pulumi up --refresh)",
+          "one boots, takes the shared disk, NFS and the address; two stays standby",
+        );
+        for (const n of NODE_NAMES) if (this.cluster.alive(n)) this.cluster.killFromHost(n);
+        await this.stack.up(true);
+        await this.reload();
+        this.result.restored = await this.cluster.until(() => this.stable(), 360_000);
+        if (this.result.restored) this.result.restoredBy = "reboot";
+      }
+    }
     // The links come back a little later than the peer (a rebooted node's serial link last).
     const linksUp = async () =>
       (await Promise.all(NODE_NAMES.map((n) => this.cluster.view(n)))).every((v) =>
@@ -159,9 +218,19 @@ export class DrillRun {
     this.result.holdersAfter = await this.cluster.holders();
     this.note(
       this.result.restored
-        ? `restored: ${this.result.holdersAfter[0]} holds the address`
+        ? `restored${this.result.restoredBy === "reboot" ? " (by the reboot)" : ""}: ${this.result.holdersAfter[0]} holds the address`
         : "NOT restored within 360 s",
     );
+  }
+
+  /** Whole (both peers active, one holder), and still whole 20 s later: after a split brain
+   * heartbeat may restart on both nodes once they hear each other, giving the resources up. */
+  private async stable(): Promise<boolean> {
+    const whole = async () => {
+      const vs = await Promise.all(NODE_NAMES.map((n) => this.cluster.view(n)));
+      return vs.every((v) => v.peer === "active") && (await this.cluster.holders()).length === 1;
+    };
+    return (await whole()) && (await sleep(20_000), await whole());
   }
 }
 
