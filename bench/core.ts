@@ -8,7 +8,7 @@ import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { sleep } from "../provider/host/process";
 import { buildImage, resolveSpec } from "../provider/image/provider";
 import type { Figure } from "./index";
-import { timed, labWorkspace, plainScriptUp, groupPssKiB } from "./measure";
+import { timed, labWorkspace, plainScriptUp, groupPssKiB, disposeBench } from "./measure";
 
 export async function benchCore(): Promise<Figure[]> {
   const { workDir, scratch, runtime, env } = labWorkspace("quickstart", "core");
@@ -74,11 +74,7 @@ export async function benchCore(): Promise<Figure[]> {
     const [, destroySecs] = await timed(() => stack.destroy());
     figures.push({ name: "quickstart destroy", value: destroySecs, unit: "s" });
   } finally {
-    await stack.destroy().catch(() => undefined);
-    await stack.workspace.removeStack("bench", { force: true }).catch(() => undefined);
-    fs.rmSync(path.join(workDir, "Pulumi.bench.yaml"), { force: true });
-    fs.rmSync(scratch, { recursive: true, force: true });
-    fs.rmSync(runtime, { recursive: true, force: true });
+    await disposeBench(stack, { workDir, scratch, runtime });
   }
   return figures;
 }

@@ -9,9 +9,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import type { Figure } from "./index";
-import { timed, labWorkspace, timePlainScript } from "./measure";
+import { timed, labWorkspace, timePlainScript, disposeBench } from "./measure";
 import { buildImage, resolveSpec } from "../provider/image/provider";
-import { ensurePulumiOnPath, killGroupsMentioning } from "../tests/helpers/lab";
+import { ensurePulumiOnPath } from "../tests/helpers/lab";
 import {
   PACKAGES,
   PUBLIC,
@@ -110,12 +110,7 @@ export async function benchHa(): Promise<Figure[]> {
         });
     }
   } finally {
-    await stack.destroy({ continueOnError: true }).catch(() => undefined);
-    await stack.workspace.removeStack(stackName, { force: true }).catch(() => undefined);
-    fs.rmSync(path.join(workDir, `Pulumi.${stackName}.yaml`), { force: true });
-    killGroupsMentioning(runtime);
-    fs.rmSync(runtime, { recursive: true, force: true });
-    fs.rmSync(scratch, { recursive: true, force: true });
+    await disposeBench(stack, { workDir, scratch, runtime });
   }
   return figures;
 }

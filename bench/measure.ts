@@ -4,7 +4,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { fileBackendUrl } from "../cli/toolchain";
+import type { Stack } from "@pulumi/pulumi/automation";
 import { run, processAlive, signalGroup, waitFor } from "../provider/host/process";
+import { killGroupsMentioning } from "../tests/helpers/lab";
 
 /** Run `f` and return its value with the wall time it took, in seconds. */
 export async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
@@ -47,6 +49,23 @@ export function labWorkspace(
     UMLAB_RUNTIME: runtime,
   };
   return { workDir, scratch, runtime, env };
+}
+
+/**
+ * A bench's stack and workspace gone, whatever state they are in: destroy (continuing past
+ * errors), the stack removed with its config file, whatever still runs under the runtime root
+ * killed, the scratch dir and the runtime root removed.
+ */
+export async function disposeBench(
+  stack: Stack,
+  w: { workDir: string; scratch: string; runtime: string },
+): Promise<void> {
+  await stack.destroy({ continueOnError: true }).catch(() => undefined);
+  await stack.workspace.removeStack(stack.name, { force: true }).catch(() => undefined);
+  fs.rmSync(path.join(w.workDir, `Pulumi.${stack.name}.yaml`), { force: true });
+  killGroupsMentioning(w.runtime);
+  fs.rmSync(w.runtime, { recursive: true, force: true });
+  fs.rmSync(w.scratch, { recursive: true, force: true });
 }
 
 /**

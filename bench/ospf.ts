@@ -8,11 +8,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import type { Figure } from "./index";
-import { median, timed, labWorkspace, timePlainScript } from "./measure";
+import { median, timed, labWorkspace, timePlainScript, disposeBench } from "./measure";
 import { run, waitFor, sleep } from "../provider/host/process";
 import { buildImage, resolveSpec } from "../provider/image/provider";
 import { exec } from "../sdk/exec";
-import { ensurePulumiOnPath, killGroupsMentioning } from "../tests/helpers/lab";
+import { ensurePulumiOnPath } from "../tests/helpers/lab";
 import { recordRoute, startPing } from "../tests/helpers/ospf";
 import { daemons, frrConf, nicAddresses, nodes, startup, PACKAGES } from "../examples/ospf-ring/ring";
 
@@ -163,12 +163,7 @@ export async function benchOspf(): Promise<Figure[]> {
       target: "seed: under a minute; plain-script FRR dead 3 s (DESIGN.md): ~1.8 s",
     });
   } finally {
-    await stack.destroy({ continueOnError: true }).catch(() => undefined);
-    await stack.workspace.removeStack("bench", { force: true }).catch(() => undefined);
-    fs.rmSync(path.join(workDir, "Pulumi.bench.yaml"), { force: true });
-    killGroupsMentioning(runtime);
-    fs.rmSync(runtime, { recursive: true, force: true });
-    fs.rmSync(scratch, { recursive: true, force: true });
+    await disposeBench(stack, { workDir, scratch, runtime });
   }
   return figures;
 }

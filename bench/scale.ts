@@ -11,7 +11,7 @@ import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { sleep } from "../provider/host/process";
 import { buildImage, resolveSpec } from "../provider/image/provider";
 import type { Figure } from "./index";
-import { timed, labWorkspace, plainScriptUp, groupPssKiB, pgidOf, repoRoot } from "./measure";
+import { timed, labWorkspace, plainScriptUp, groupPssKiB, pgidOf, repoRoot, disposeBench } from "./measure";
 import { lineChart, sideBySide } from "./plot";
 
 interface Row {
@@ -92,11 +92,7 @@ export async function benchScale(): Promise<Figure[]> {
       );
     }
   } finally {
-    await stack.destroy().catch(() => undefined);
-    await stack.workspace.removeStack("bench", { force: true }).catch(() => undefined);
-    fs.rmSync(path.join(workDir, "Pulumi.bench.yaml"), { force: true });
-    fs.rmSync(scratch, { recursive: true, force: true });
-    fs.rmSync(runtime, { recursive: true, force: true });
+    await disposeBench(stack, { workDir, scratch, runtime });
   }
   printCurve(rows);
   return figures;
