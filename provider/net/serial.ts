@@ -54,8 +54,16 @@ async function stopRelay(pid: number, instance: string): Promise<void> {
   await host.stopGroup(pid);
 }
 
-/** Read and drop what waits in the guests' `.out` FIFOs (non-blocking; at most `cap` bytes each). */
-export function drainFifos(paths: string[], cap = 16 * 1024 * 1024): number {
+/** What a FIFO holds (Linux's default pipe size): at most what can wait in one at the mend. */
+export const FIFO_BYTES = 65536;
+
+/**
+ * Read and drop what waits in the guests' `.out` FIFOs (non-blocking; at most `cap` bytes
+ * each). The cap is a FIFO's size: a guest blocked writing into the cut cable refills the FIFO
+ * as it is read, and without the cap the drain could swallow everything it writes next, so
+ * nothing written after the mend would cross.
+ */
+export function drainFifos(paths: string[], cap = FIFO_BYTES): number {
   let dropped = 0;
   const buf = Buffer.alloc(65536);
   for (const f of paths) {
@@ -63,7 +71,7 @@ export function drainFifos(paths: string[], cap = 16 * 1024 * 1024): number {
     try {
       fd = fs.openSync(f, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
       for (let n = 0; n < cap;) {
-        const got = fs.readSync(fd, buf, 0, buf.length, null);
+        const got = fs.readSync(fd, buf, 0, Math.min(buf.length, cap - n), null);
         if (got <= 0) break;
         n += got;
         dropped += got;

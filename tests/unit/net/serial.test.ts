@@ -3,7 +3,7 @@ import * as child_process from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { planSerialCable, relayCommand, drainFifos } from "../../../provider/net/serial";
+import { planSerialCable, relayCommand, drainFifos, FIFO_BYTES } from "../../../provider/net/serial";
 import { serialCableSchema } from "../../../provider/core/schemas";
 
 describe("serial cable", () => {
@@ -47,6 +47,47 @@ describe("serial cable", () => {
     expect(r.success).toBe(false);
     if (!r.success) expect(r.error.issues[0].path).toEqual(["suspended"]);
   });
+  test("mending with a guest still writing drops one FIFO's worth; what it writes next is kept", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "umlab-drain-"));
+    try {
+      const fifo = path.join(dir, "hb.a.out");
+      child_process.execFileSync("mkfifo", ["-m", "0600", fifo]);
+      const held = fs.openSync(fifo, "r+"); // the guest's own read-write hold: never EOF
+      // The guest: 200 KiB into the cut cable, blocked once the FIFO is full.
+      const writer = child_process.spawn("dd", ["if=/dev/zero", `of=${fifo}`, "bs=1024", "count=200"], {
+        stdio: "ignore",
+      });
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline) {
+        // Full when one more non-blocking write would block.
+        await new Promise((r) => setTimeout(r, 100));
+        const probe = fs.openSync(fifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+        let full = false;
+        try {
+          fs.writeSync(probe, Buffer.alloc(1));
+          fs.readSync(held, Buffer.alloc(1)); // take the probe byte back out
+        } catch (e) {
+          full = (e as NodeJS.ErrnoException).code === "EAGAIN";
+        } finally {
+          fs.closeSync(probe);
+        }
+        if (full) break;
+      }
+      const dropped = drainFifos([fifo]);
+      expect(dropped).toBe(FIFO_BYTES);
+      // The relay resumes: everything the guest writes after the mend crosses.
+      let rest = 0;
+      const buf = Buffer.alloc(65536);
+      const done = new Promise((r) => writer.on("exit", r));
+      while (rest < 200 * 1024 - FIFO_BYTES) rest += fs.readSync(held, buf, 0, buf.length, null);
+      await done;
+      expect(rest).toBe(200 * 1024 - FIFO_BYTES);
+      fs.closeSync(held);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("mending drops what waits in the .out FIFOs, never blocks, never reads through a symlink", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "umlab-drain-"));
     try {
@@ -58,6 +99,10 @@ describe("serial cable", () => {
       expect(drainFifos([fifo])).toBe(0); // empty: EAGAIN, not a hang
       fs.writeSync(guest, "late");
       expect(drainFifos([fifo])).toBe(4);
+      // A guest still writing refills the FIFO as it is drained: at most a FIFO's worth goes.
+      fs.writeSync(guest, Buffer.alloc(FIFO_BYTES, 0x42));
+      expect(drainFifos([fifo], 1000)).toBe(1000);
+      expect(drainFifos([fifo])).toBe(FIFO_BYTES - 1000);
       fs.closeSync(guest);
       const secret = path.join(dir, "secret");
       fs.writeFileSync(secret, "do not read");
