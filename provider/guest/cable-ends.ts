@@ -1,6 +1,7 @@
 // A guest's SerialCable ends (provider/net/serial.ts): the FIFOs behind `cable:` serial lines,
 // opened by the host and handed to UML as fds from CABLE_FD_BASE. Only FIFOs of the lab's own
-// cables may be, never a host file named by the path or planted as a link.
+// cables may be, never a host file named by the path or planted as a link; what waits in the
+// guest's input FIFO at boot (sent while it was down) is dropped.
 import * as fs from "fs";
 import * as naming from "../core/naming";
 import type { GuestInputs } from "../core/schemas";
@@ -10,6 +11,19 @@ export function cableFifos(serial: string[]): string[] {
   return serial
     .filter((s) => s.startsWith("cable:"))
     .flatMap((s) => [`${s.slice("cable:".length)}.in`, `${s.slice("cable:".length)}.out`]);
+}
+
+/** Read and drop whatever waits in a FIFO opened read-write (never blocks). */
+function drainFifo(fd: number): void {
+  const r = fs.openSync(`/proc/self/fd/${fd}`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  try {
+    const buf = Buffer.alloc(65536);
+    for (;;) if (fs.readSync(r, buf, 0, buf.length, null) <= 0) return;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+  } finally {
+    fs.closeSync(r);
+  }
 }
 
 /**
@@ -30,6 +44,9 @@ export function openCableEnds(g: GuestInputs): number[] {
       fds.push(fd);
       if (!fs.fstatSync(fd).isFIFO())
         throw new Error(`guest ${g.name}: serial end ${f} is not a FIFO made by its SerialCable`);
+      // What the peer sent while this guest was down is lost, as on a real line: delivered
+      // at boot, a backlog of more than about 4 KiB wedges the guest's serial input.
+      if (f.endsWith(".in")) drainFifo(fd);
     }
     return fds;
   } catch (e) {

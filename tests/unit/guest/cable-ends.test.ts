@@ -19,6 +19,36 @@ describe("openCableEnds", () => {
   const guest = (serial: string[]) => ({ ...base, labDir: lab, serial });
   const fifo = (p: string) => require("child_process").execFileSync("mkfifo", [p]);
 
+  test("what waits in the guest's input FIFO (sent while it was down) is dropped; its output is not", () => {
+    fifo(`${cables}/c.a.in`);
+    fifo(`${cables}/c.a.out`);
+    // The relay's side: holds both FIFOs open, with a backlog in each.
+    const relayIn = fs.openSync(`${cables}/c.a.in`, fs.constants.O_RDWR);
+    const relayOut = fs.openSync(`${cables}/c.a.out`, fs.constants.O_RDWR);
+    fs.writeSync(relayIn, "x".repeat(20_000));
+    fs.writeSync(relayOut, "sent-before");
+    const fds = openCableEnds(guest([`cable:${cables}/c.a`]));
+    try {
+      const nb = (fd: number) =>
+        fs.openSync(`/proc/self/fd/${fd}`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+      const inRead = nb(fds[0]);
+      expect(() => fs.readSync(inRead, Buffer.alloc(100))).toThrow(/EAGAIN/);
+      fs.closeSync(inRead);
+      // What arrives after the boot is delivered.
+      fs.writeSync(relayIn, "after");
+      const again = nb(fds[0]);
+      const got = Buffer.alloc(100);
+      expect(got.toString("utf8", 0, fs.readSync(again, got))).toBe("after");
+      fs.closeSync(again);
+      const outRead = nb(fds[1]);
+      const buf = Buffer.alloc(100);
+      expect(buf.toString("utf8", 0, fs.readSync(outRead, buf))).toBe("sent-before");
+      fs.closeSync(outRead);
+    } finally {
+      [...fds, relayIn, relayOut].forEach((fd) => fs.closeSync(fd));
+    }
+  });
+
   test("the lab's own FIFOs open read-write, in order", () => {
     fifo(`${cables}/c.a.in`);
     fifo(`${cables}/c.a.out`);
