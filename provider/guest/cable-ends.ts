@@ -13,12 +13,20 @@ export function cableFifos(serial: string[]): string[] {
     .flatMap((s) => [`${s.slice("cable:".length)}.in`, `${s.slice("cable:".length)}.out`]);
 }
 
-/** Read and drop whatever waits in a FIFO opened read-write (never blocks). */
+/**
+ * Read and drop what waits in a FIFO opened read-write (never blocks): at most a FIFO's worth
+ * (64 KiB), what can have waited; the relay refills it as it is read, and what comes after
+ * the boot must reach the guest (provider/net/serial.ts drainFifos does the same at a mend).
+ */
 function drainFifo(fd: number): void {
   const r = fs.openSync(`/proc/self/fd/${fd}`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
     const buf = Buffer.alloc(65536);
-    for (;;) if (fs.readSync(r, buf, 0, buf.length, null) <= 0) return;
+    for (let n = 0; n < buf.length;) {
+      const got = fs.readSync(r, buf, 0, buf.length - n, null);
+      if (got <= 0) return;
+      n += got;
+    }
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
   } finally {
