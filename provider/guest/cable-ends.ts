@@ -4,6 +4,7 @@
 // guest's input FIFO at boot (sent while it was down) is dropped.
 import * as fs from "fs";
 import * as naming from "../core/naming";
+import { dropWaiting } from "../host/files";
 import type { GuestInputs } from "../core/schemas";
 
 /** The FIFOs behind the cable ends, in fd order from CABLE_FD_BASE: `<end>.in`, `<end>.out` each. */
@@ -14,21 +15,14 @@ export function cableFifos(serial: string[]): string[] {
 }
 
 /**
- * Read and drop what waits in a FIFO opened read-write (never blocks): at most a FIFO's worth
- * (64 KiB), what can have waited; the relay refills it as it is read, and what comes after
- * the boot must reach the guest (provider/net/serial.ts drainFifos does the same at a mend).
+ * Read and drop what waits in a FIFO opened read-write (never blocks): at most a FIFO's worth,
+ * what can have waited; the relay refills it as it is read, and what comes after the boot must
+ * reach the guest (provider/net/serial.ts drainFifos does the same at a mend).
  */
 function drainFifo(fd: number): void {
   const r = fs.openSync(`/proc/self/fd/${fd}`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   try {
-    const buf = Buffer.alloc(65536);
-    for (let n = 0; n < buf.length;) {
-      const got = fs.readSync(r, buf, 0, buf.length - n, null);
-      if (got <= 0) return;
-      n += got;
-    }
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+    dropWaiting(r);
   } finally {
     fs.closeSync(r);
   }

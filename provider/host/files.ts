@@ -165,3 +165,26 @@ export function appendGuestFile(file: string, text: string): void {
     fs.closeSync(fd);
   }
 }
+
+/** What a FIFO holds (Linux's default pipe size): the most that can wait in one. */
+export const FIFO_BYTES = 65536;
+
+/**
+ * Read and drop what waits in a non-blocking descriptor (a FIFO), at most `cap` bytes: a
+ * writer still writing refills it as it is read, and what it writes after the cap must be kept.
+ * Stops at EOF or EAGAIN; returns the bytes dropped.
+ */
+export function dropWaiting(fd: number, cap = FIFO_BYTES): number {
+  const buf = Buffer.alloc(Math.min(cap, 65536));
+  let n = 0;
+  try {
+    while (n < cap) {
+      const got = fs.readSync(fd, buf, 0, Math.min(buf.length, cap - n), null);
+      if (got <= 0) break;
+      n += got;
+    }
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EAGAIN") throw e;
+  }
+  return n;
+}

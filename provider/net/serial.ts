@@ -14,11 +14,14 @@
 import * as fs from "fs";
 import type * as pulumi from "@pulumi/pulumi";
 import * as host from "../host/process";
+import { dropWaiting, FIFO_BYTES } from "../host/files";
 import * as reap from "../host/reap";
 import * as naming from "../core/naming";
 import { serialCableSchema, serialCablePolicy, SerialCableInputs } from "../core/schemas";
 import { planFromPolicy, diffResult } from "../core/diff";
 import { defineProvider } from "../core/define";
+
+export { FIFO_BYTES } from "../host/files";
 
 export interface SerialCableOutputs extends SerialCableInputs {
   /** Give these to Guest `serial` entries: `cable:<path prefix>`. */
@@ -54,9 +57,6 @@ async function stopRelay(pid: number, instance: string): Promise<void> {
   await host.stopGroup(pid);
 }
 
-/** What a FIFO holds (Linux's default pipe size): at most what can wait in one at the mend. */
-export const FIFO_BYTES = 65536;
-
 /**
  * Read and drop what waits in the guests' `.out` FIFOs (non-blocking; at most `cap` bytes
  * each). The cap is a FIFO's size: a guest blocked writing into the cut cable refills the FIFO
@@ -65,22 +65,18 @@ export const FIFO_BYTES = 65536;
  */
 export function drainFifos(paths: string[], cap = FIFO_BYTES): number {
   let dropped = 0;
-  const buf = Buffer.alloc(65536);
   for (const f of paths) {
-    let fd: number | undefined;
+    let fd: number;
     try {
       fd = fs.openSync(f, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOFOLLOW);
-      for (let n = 0; n < cap;) {
-        const got = fs.readSync(fd, buf, 0, Math.min(buf.length, cap - n), null);
-        if (got <= 0) break;
-        n += got;
-        dropped += got;
-      }
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EAGAIN" && (e as NodeJS.ErrnoException).code !== "ENOENT")
-        throw e;
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") continue;
+      throw e;
+    }
+    try {
+      dropped += dropWaiting(fd, cap);
     } finally {
-      if (fd !== undefined) fs.closeSync(fd);
+      fs.closeSync(fd);
     }
   }
   return dropped;
