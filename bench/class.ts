@@ -129,6 +129,8 @@ export async function benchClass(): Promise<Figure[]> {
     await sleep(8000);
     const reroute = (await ping.stop()).outageSeconds;
 
+    // The class goes down first: the floor must not share the host with it.
+    await cmdClass(["down", workDir]);
     // The floor: the same number of routers from K plain scripts, all up at once.
     let plainCpu = 0;
     let plainPss = 0;
