@@ -3,7 +3,8 @@
 // state/ready), for a busybox and a Debian guest; and the exec round trip of `true` through the
 // exec agent beside `uml_mconsole <sock> proc uptime` (the floor: one host process and one reply
 // of the guest kernel), interleaved in the same run. Figures, never pass/fail.
-// Run: npm run bench -- guest   (UMLAB_GUEST_BOOTS boots per image, default 3; UMLAB_EXECS, 50)
+// Run: npm run bench -- guest   (UMLAB_GUEST_BOOTS boots per image, default 3; UMLAB_EXECS,
+// 50; UMLAB_GUEST_PRESETS, busybox,debian)
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -77,6 +78,7 @@ export async function benchGuest(): Promise<Figure[]> {
       ["busybox", "64M"],
       ["debian", "128M"],
     ] as const) {
+      if (!(process.env.UMLAB_GUEST_PRESETS ?? "busybox,debian").split(",").includes(preset)) continue;
       const img = await buildImage(resolveSpec({ preset }));
       const kernel: number[] = [];
       const init: number[] = [];
