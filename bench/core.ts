@@ -25,7 +25,7 @@ export async function benchCore(): Promise<Figure[]> {
     // Build (or find) the image first, so both sides start from a cached image.
     const image = await buildImage(resolveSpec({ preset: "busybox" }));
 
-    const plain = (await plainScriptUp(image.path, 3)).seconds;
+    const { seconds: plain, downSeconds: plainDown } = await plainScriptUp(image.path, 3);
 
     const [up, upSecs] = await timed(() => stack.up());
     figures.push({
@@ -34,10 +34,16 @@ export async function benchCore(): Promise<Figure[]> {
       unit: "s",
       baseline: plain,
       baselineLabel: "plain shell script",
+      target: "<= 1.2x",
     });
 
     const [, previewSecs] = await timed(() => stack.preview());
-    figures.push({ name: "quickstart no-op preview", value: previewSecs, unit: "s" });
+    figures.push({
+      name: "quickstart no-op preview",
+      value: previewSecs,
+      unit: "s",
+      target: "<= 1.5 s, flat in N",
+    });
 
     // Idle guests: let boot settle, then count what each guest's process group holds.
     await sleep(5000);
@@ -72,7 +78,14 @@ export async function benchCore(): Promise<Figure[]> {
     });
 
     const [, destroySecs] = await timed(() => stack.destroy());
-    figures.push({ name: "quickstart destroy", value: destroySecs, unit: "s" });
+    figures.push({
+      name: "quickstart destroy",
+      value: destroySecs,
+      unit: "s",
+      baseline: plainDown,
+      baselineLabel: "plain teardown: mconsole halt, kill the switch, rm",
+      target: "<= 1.5x",
+    });
   } finally {
     await disposeBench(stack, { workDir, scratch, runtime });
   }

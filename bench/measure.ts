@@ -143,17 +143,38 @@ done
 for i in $(seq 1 $N); do while [ ! -e "$D/g$i/state/ready" ]; do sleep 0.02; done; done
 `;
 
-/** The plain lab of `n` guests, timed until every guest is ready; `whileUp` gets the guests' pids. */
+/**
+ * The plain teardown of PLAIN_SCRIPT's lab (the floor of `pulumi destroy`): halt every guest
+ * through its mconsole at once, wait until each has exited, stop the switch, remove the COW files.
+ */
+const PLAIN_DOWN = `
+D=$1; N=$2
+for i in $(seq 1 $N); do uml_mconsole "$D/uml/g$i/mconsole" halt >/dev/null 2>&1 & done; wait
+tail -n +2 "$D/pids" | while read -r p; do while kill -0 "$p" 2>/dev/null; do sleep 0.02; done; done
+kill "$(head -n 1 "$D/pids")"; rm -f "$D"/g*.cow
+`;
+
+/**
+ * The plain lab of `n` guests, timed until every guest is ready; `whileUp` gets the guests'
+ * pids; then its plain teardown, timed too (`downSeconds`).
+ */
 export async function plainScriptUp(
   backing: string,
   n: number,
   whileUp?: (guestPids: number[]) => Promise<void>,
-): Promise<{ seconds: number }> {
-  const seconds = await timePlainScript("ubs", PLAIN_SCRIPT, backing, () => undefined, {
+): Promise<{ seconds: number; downSeconds: number }> {
+  let downSeconds = 0;
+  let dir = "";
+  const seconds = await timePlainScript("ubs", PLAIN_SCRIPT, backing, (d) => void (dir = d), {
     args: [String(n)],
-    whileUp: whileUp && ((pids) => whileUp(pids.slice(1))),
+    whileUp: async (pids) => {
+      if (whileUp) await whileUp(pids.slice(1));
+      const file = path.join(dir, "down.sh");
+      fs.writeFileSync(file, PLAIN_DOWN);
+      downSeconds = (await timed(() => run("bash", [file, dir, String(n)], { timeoutMs: 120_000 })))[1];
+    },
   });
-  return { seconds };
+  return { seconds, downSeconds };
 }
 
 /**

@@ -110,6 +110,7 @@ export async function benchOspf(): Promise<Figure[]> {
       unit: "s",
       baseline: plain,
       baselineLabel: "plain shell script",
+      target: "<= 1.1x",
     });
     const ns = up.outputs.nodeInfo.value as NodeInfo[];
     const node01 = ns[0];

@@ -51,12 +51,14 @@ export async function benchScale(): Promise<Figure[]> {
     for (const n of counts) {
       console.log(`scale: N = ${n}`);
       let plainPssMiB = 0;
-      const plainS = (
-        await plainScriptUp(image.path, n, async (pids) => {
+      const { seconds: plainS, downSeconds: plainDownS } = await plainScriptUp(
+        image.path,
+        n,
+        async (pids) => {
           await sleep(5000);
           plainPssMiB = meanPssMiB(pids);
-        })
-      ).seconds;
+        },
+      );
       await stack.setConfig("guests", { value: String(n) });
       await stack.setConfig("checks", { value: "false" });
       const [up, upS] = await timed(() => stack.up());
@@ -88,7 +90,14 @@ export async function benchScale(): Promise<Figure[]> {
         { name: `scale N=${n}: no-op preview`, value: previewS, unit: "s", target: "<= 1.5 s, flat in N" },
         { name: `scale N=${n}: Checks added (every guest pings its neighbour)`, value: checksS, unit: "s" },
         { name: `scale N=${n}: guests whose neighbour answered`, value: pinging, unit: `of ${n}` },
-        { name: `scale N=${n}: destroy`, value: destroyS, unit: "s" },
+        {
+          name: `scale N=${n}: destroy`,
+          value: destroyS,
+          unit: "s",
+          baseline: plainDownS,
+          baselineLabel: "plain teardown",
+          target: "<= 1.5x",
+        },
       );
     }
   } finally {
