@@ -230,6 +230,9 @@ export async function bootGuest(g: GuestInputs): Promise<{ pid: number; instance
   try {
     pid = host.spawnDetached(confined.cmd, confined.args, {
       logFile: p.consoleLog,
+      // UML makes its memory file in $TMPDIR: the user's may be outside the view (the guest
+      // would die at boot); the view's /tmp is a tmpfs of its own.
+      env: { ...process.env, TMPDIR: "/tmp" },
       stdinFd: consoleFd,
       // fd 3: the exec agent's line (con7); see provider/exec/agent.ts.
       extraFds: [agentFd, ...cableFds], // cable ends from fd 4 (CABLE_FD_BASE)

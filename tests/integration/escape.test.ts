@@ -55,6 +55,10 @@ describe("escape: a guest cannot reach the host, another guest or another lab", 
       resolveSpec({ preset: "busybox", cacheDir: path.join(sandbox.scratch, "cache") }),
     );
     t = await testStack(workDir, "escape", { backing: image.path, secret: g2Secret });
+    // The user's TMPDIR is a host folder outside every guest's view: UML must not follow it
+    // (it makes its memory file there), or the guests die at boot.
+    fs.mkdirSync(hostTmpdir(), { mode: 0o700 });
+    t.stack.workspace.envVars.TMPDIR = hostTmpdir();
     const up = await t.stack.up();
     expect(up.summary.result).toBe("succeeded");
     labDir = up.outputs.labDir.value;
@@ -71,6 +75,10 @@ describe("escape: a guest cannot reach the host, another guest or another lab", 
     if (t) await t.dispose().catch(() => undefined);
     sandbox?.cleanup();
   }, 300_000);
+
+  function hostTmpdir(): string {
+    return path.join(sandbox!.scratch, "host-tmpdir");
+  }
 
   async function probe(option: string): Promise<string> {
     const r = await exec({ labDir, name: "g1" }, ["sh", "-c", PROBE, "sh", option], { timeoutMs: 120_000 });
@@ -159,6 +167,9 @@ describe("escape: a guest cannot reach the host, another guest or another lab", 
     expect(fs.existsSync(`${root}/etc`)).toBe(false);
     expect(fs.existsSync(`${root}${g2Dir}`)).toBe(false);
     expect(fs.existsSync(`${root}${otherLab}`)).toBe(false);
+    // The user's TMPDIR (outside the view) did not reach it: UML's memory file is in the view's /tmp.
+    const environ = fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+    expect(environ).toContain("TMPDIR=/tmp");
   });
 
   test("the UML process runs as the lab's own uid: code that escaped UML cannot signal host or root processes", () => {
