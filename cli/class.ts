@@ -89,24 +89,22 @@ async function existingStudents(ce: ClassEnv): Promise<Map<string, string>> {
   return out;
 }
 
-/** What one student's stack costs: its state's guests and images when it has some, else a preview's. */
+/**
+ * What one student's stack costs under the config just set: a preview's guests and images
+ * (every step's new inputs, unchanged ones too). Not the state's: a class re-run with another
+ * profile would be priced at the old one.
+ */
 async function previewCost(stack: Stack) {
   const guests: GuestPreview[] = [];
   const images: ImagePreview[] = [];
-  const take = (type: string, inputs: Record<string, unknown> | undefined) => {
-    if (type.endsWith("umlab:Guest")) guests.push(inputs ?? {});
-    if (type.endsWith("umlab:Image")) images.push(inputs ?? {});
-  };
-  const state = await stack.exportStack();
-  for (const r of (state.deployment?.resources ?? []) as { type: string; inputs?: Record<string, unknown> }[])
-    take(r.type, r.inputs);
-  if (guests.length === 0)
-    await stack.preview({
-      onEvent: (e: EngineEvent) => {
-        const m = e.resourcePreEvent?.metadata;
-        if (m?.new) take(m.type, m.new.inputs);
-      },
-    });
+  await stack.preview({
+    onEvent: (e: EngineEvent) => {
+      const m = e.resourcePreEvent?.metadata;
+      if (!m?.new) return;
+      if (m.type.endsWith("umlab:Guest")) guests.push(m.new.inputs ?? {});
+      if (m.type.endsWith("umlab:Image")) images.push(m.new.inputs ?? {});
+    },
+  });
   return studentCost(guests, images);
 }
 
