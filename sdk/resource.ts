@@ -23,11 +23,25 @@ export abstract class UmlabResource extends pulumi.CustomResource {
     module: "umlab",
     type: string,
   ) {
+    const host = props.host === undefined ? hostOf(opts) : undefined;
     super(
       `pulumi-nodejs:dynamic/${module}:${type}`,
       name,
-      { ...props, __provider: providerText(provider) },
+      { ...props, ...(host ? { host } : {}), __provider: providerText(provider) },
       opts,
     );
   }
+}
+
+/**
+ * The host a lab component runs on: its lab's runtime (which every lab component depends on,
+ * sdk/lab.ts resourceOptions) says. Undefined: this machine, and the props stay as they were.
+ */
+function hostOf(opts: pulumi.CustomResourceOptions | undefined): unknown {
+  const deps = opts?.dependsOn;
+  for (const d of Array.isArray(deps) ? deps : deps ? [deps] : []) {
+    const h = (d as { umlabHost?: unknown } | undefined)?.umlabHost;
+    if (h !== undefined) return h;
+  }
+  return undefined;
 }
