@@ -15,7 +15,7 @@ const NAME_RE = /^[a-z][a-z0-9-]{0,22}$/;
 /** One word of a proxy command: what ssh's `sh -c` and its `%` expansion leave alone. */
 export const PROXY_WORD_RE = /^[A-Za-z0-9._+/:@=,-]{1,200}$/;
 /** A program on the remote host: an absolute path or a bare name looked up in its PATH. */
-const PROGRAM_RE = /^(\/[A-Za-z0-9._+/-]*|[A-Za-z0-9._+-]+)$/;
+const PROGRAM_RE = /^(\/[A-Za-z0-9._+/-]*|[A-Za-z0-9._+][A-Za-z0-9._+-]*)$/;
 
 export function hostSchema() {
   const p = (what: string) =>
@@ -55,7 +55,11 @@ export function hostSchema() {
       /** umlab installed on that host: its package directory (default: where it is here). */
       umlab: p("umlab's directory").optional(),
       /** node on that host: a path or a name in its PATH (default: node). */
-      node: z.string().regex(PROGRAM_RE, "use an absolute path or a program name").default("node"),
+      node: z
+        .string()
+        .regex(PROGRAM_RE, "use an absolute path or a program name")
+        .refine((s) => !s.split("/").includes(".."), 'no ".." in the path')
+        .default("node"),
     })
     .strict();
 }
