@@ -22,6 +22,7 @@ const PROVIDERS = {
   checksProvider: () => require("./exec/checks").checksProvider,
   snapshotProvider: () => require("./lab/snapshot-resource").snapshotProvider,
   sharedDiskProvider: () => require("./disk/shareddisk").sharedDiskProvider,
+  hostLinkProvider: () => require("./net/hostlink").hostLinkProvider,
 } satisfies Record<string, () => Provider>;
 
 export type ProviderName = keyof typeof PROVIDERS;

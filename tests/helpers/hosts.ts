@@ -96,12 +96,29 @@ export function simHosts(prefix: string, count = 2): SimHosts {
     const knownHosts = path.join(scratch, "known_hosts");
     fs.writeFileSync(knownHosts, "");
 
+    const nets: string[] = [];
+    const tunnel: string[] = [];
     for (let i = 0; i < count; i++) {
-      const letter = "abc"[i];
-      const netns = `${prefix}-${id}-${letter}`;
+      const netns = `${prefix}-${id}-${"abc"[i]}`;
       must("ip", ["netns", "add", netns]);
       made.netns.push(netns);
+      nets.push(netns);
       must("ip", ["-n", netns, "link", "set", "lo", "up"]);
+    }
+    if (count >= 2) {
+      const [a, b] = nets.map((netns) => ({ netns }));
+      const va = `${prefix.slice(0, 5)}${id}a`;
+      const vb = `${prefix.slice(0, 5)}${id}b`;
+      must("ip", ["link", "add", va, "netns", a.netns, "type", "veth", "peer", "name", vb, "netns", b.netns]);
+      must("ip", ["-n", a.netns, "addr", "add", "192.0.2.1/24", "dev", va]);
+      must("ip", ["-n", b.netns, "addr", "add", "192.0.2.2/24", "dev", vb]);
+      must("ip", ["-n", a.netns, "link", "set", va, "up"]);
+      must("ip", ["-n", b.netns, "link", "set", vb, "up"]);
+      tunnel.push("192.0.2.1", "192.0.2.2");
+    }
+    for (let i = 0; i < count; i++) {
+      const letter = "abc"[i];
+      const netns = nets[i];
       const dir = path.join(scratch, letter);
       fs.mkdirSync(dir);
       const hostKey = path.join(dir, "host_ed25519");
@@ -114,6 +131,8 @@ export function simHosts(prefix: string, count = 2): SimHosts {
         config,
         [
           "ListenAddress 127.0.0.1:22",
+          // Its end of the veth (hosts a and b): how the other host reaches it, for links.
+          ...(tunnel[i] ? [`ListenAddress ${tunnel[i]}:22`] : []),
           `HostKey ${hostKey}`,
           `AuthorizedKeysFile ${authorized}`,
           `PidFile ${path.join(dir, "sshd.pid")}`,
@@ -155,6 +174,7 @@ export function simHosts(prefix: string, count = 2): SimHosts {
       hosts.push({
         netns,
         sshdPid: child.pid,
+        tunnelAddress: tunnel[i],
         host: {
           name: `host-${letter}`,
           address,
@@ -169,18 +189,6 @@ export function simHosts(prefix: string, count = 2): SimHosts {
         },
       });
     }
-    if (count >= 2) {
-      const [a, b] = hosts;
-      const va = `${prefix.slice(0, 5)}${id}a`;
-      const vb = `${prefix.slice(0, 5)}${id}b`;
-      must("ip", ["link", "add", va, "netns", a.netns, "type", "veth", "peer", "name", vb, "netns", b.netns]);
-      must("ip", ["-n", a.netns, "addr", "add", "192.0.2.1/24", "dev", va]);
-      must("ip", ["-n", b.netns, "addr", "add", "192.0.2.2/24", "dev", vb]);
-      must("ip", ["-n", a.netns, "link", "set", va, "up"]);
-      must("ip", ["-n", b.netns, "link", "set", vb, "up"]);
-      a.tunnelAddress = "192.0.2.1";
-      b.tunnelAddress = "192.0.2.2";
-    }
   } catch (e) {
     teardown();
     throw e;
@@ -192,4 +200,11 @@ export function simHosts(prefix: string, count = 2): SimHosts {
     inNetns: (h, argv, timeoutMs) => sh("ip", ["netns", "exec", h.netns, ...argv], timeoutMs),
     teardown,
   };
+}
+
+/** Host `h` as the other host reaches it: over the veth, no proxy (for links between hosts). */
+export function overTunnel(h: SimHost): HostInput {
+  if (!h.tunnelAddress) throw new Error(`${h.netns} has no veth end (only hosts a and b do)`);
+  const { proxyCommand: _p, ...rest } = h.host;
+  return { ...rest, address: h.tunnelAddress };
 }

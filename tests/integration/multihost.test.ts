@@ -3,14 +3,16 @@
 // a switch and a busybox guest run on each host (their processes in that host's namespace,
 // their files under its runtime root), the image reaches B's cache by content, a second `up`
 // and a refresh change nothing, an unreachable host fails the step naming the host with
-// nothing made on it, and destroy leaves no process and no lab file on either host.
+// nothing made on it, and destroy leaves no process and no lab file on either host. A HostLink
+// (a VDE cable over SSH across the hosts' veth) lets the guests ping each other; suspending
+// it is seen, resuming recovers, and destroy ends both of its ends.
 import * as fs from "fs";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
-import { labSandbox, LabSandbox, processesMentioning } from "../helpers/lab";
-import { simHosts, SimHosts, SimHost } from "../helpers/hosts";
+import { labSandbox, LabSandbox, processesMentioning, consolePing } from "../helpers/lab";
+import { simHosts, SimHosts, SimHost, overTunnel } from "../helpers/hosts";
 import { buildImage, resolveSpec } from "../../provider/image/provider";
-import { processAlive } from "../../provider/host/process";
+import { processAlive, waitFor } from "../../provider/host/process";
 import { sha256File } from "../../provider/image/cache";
 
 const workDir = path.join(REPO, "tests/integration/multihost-program");
@@ -70,7 +72,7 @@ describe("a lab over two hosts (simulated: netns + sshd each)", () => {
     hostB: JSON.stringify(b.host),
   });
 
-  test("switch + guest on each host: made there, stable, destroyed there", async () => {
+  test("switch + guest on each host: made there, stable; a HostLink joins them (ping, suspend, resume); destroyed there", async () => {
     const [A, B] = sim!.hosts;
     const t = await testStack(workDir, `h19mh-${process.pid}`, {});
     stacks.push(t);
@@ -117,8 +119,38 @@ describe("a lab over two hosts (simulated: netns + sshd each)", () => {
     expect(ref.summary.result).toBe("succeeded");
     expect(processAlive(gB.pid)).toBe(true);
 
+    // Not joined yet: A's guest cannot reach B's.
+    expect(await consolePing(gA, "10.0.0.2", "pre")).toBe(false);
+
+    // A HostLink swA <-> swB: runs on A, its far end (vde_plug in swB) on B.
+    await t.stack.setConfig("link", { value: "true" });
+    await t.stack.setConfig("peerB", { value: JSON.stringify(overTunnel(B)) });
+    const linked = await t.stack.up();
+    expect(linked.summary.result).toBe("succeeded");
+    const link = linked.outputs.linkInfo.value as { pid: number; logPath: string };
+    expect(processAlive(link.pid)).toBe(true);
+    expect(inNamespaceOf(link.pid, A)).toBe(true);
+    const farEnds = () =>
+      processesMentioning(swB.control).filter((p) => p.cmd.trim() === `vde_plug ${swB.control}`);
+    expect(farEnds()).toHaveLength(1);
+    expect(inNamespaceOf(farEnds()[0].pid, B)).toBe(true);
+    expect(await consolePing(gA, "10.0.0.2", "linked")).toBe(true);
+    expect(await consolePing(gB, "10.0.0.1", "linked")).toBe(true);
+
+    // Suspended: nothing crosses; resumed: it does again (the same processes).
+    await t.stack.setConfig("linkSuspended", { value: "true" });
+    expect((await t.stack.up()).summary.result).toBe("succeeded");
+    expect(await consolePing(gA, "10.0.0.2", "cut")).toBe(false);
+    await t.stack.setConfig("linkSuspended", { value: "false" });
+    expect((await t.stack.up()).summary.result).toBe("succeeded");
+    expect(await consolePing(gA, "10.0.0.2", "back")).toBe(true);
+    expect(processAlive(link.pid)).toBe(true);
+
     const down = await t.stack.destroy();
     expect(down.summary.result).toBe("succeeded");
+    expect(processAlive(link.pid)).toBe(false);
+    await waitFor(() => farEnds().length === 0, 15_000);
+    expect(farEnds()).toEqual([]);
     for (const h of [A, B]) {
       expect(processesMentioning(h.host.runtimeRoot).map((p) => p.cmd)).toEqual([]);
       expect(leftUnder(h.host.runtimeRoot)).toEqual([]);
