@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { UmlabResource } from "./resource";
+import { UmlabResource, sameHostOrThrow } from "./resource";
 import type { Lab } from "./lab";
 import type { Switch } from "./switch";
 import { hostLinkSchema } from "../provider/net/hostlink";
@@ -43,6 +43,7 @@ export class HostLink extends UmlabResource {
       suspended: args.suspended ?? false,
     };
     preflight("HostLink", name, hostLinkSchema(), inputs);
+    sameHostOrThrow("HostLink", name, args.lab, args.a, "a (switch A)");
     super(
       "hostLinkProvider",
       name,

@@ -15,6 +15,9 @@ export function providerText(name: ProviderName): string {
 }
 
 export abstract class UmlabResource extends pulumi.CustomResource {
+  /** The name of the host it runs on (undefined: this machine). */
+  readonly umlabHostName?: string;
+
   constructor(
     provider: ProviderName,
     name: string,
@@ -30,7 +33,30 @@ export abstract class UmlabResource extends pulumi.CustomResource {
       { ...props, ...(host ? { host } : {}), __provider: providerText(provider) },
       opts,
     );
+    const placed = (props.host ?? host) as { name?: string } | undefined;
+    this.umlabHostName = placed?.name;
   }
+}
+
+/**
+ * Refuse a reference from a component on one host to a component on another (a guest's NIC
+ * on a switch elsewhere would name a socket that is not on its host): join hosts with a HostLink.
+ */
+export function sameHostOrThrow(
+  kind: string,
+  name: string,
+  lab: { host?: { name: string } },
+  other: unknown,
+  what: string,
+): void {
+  if (!(other instanceof UmlabResource)) return;
+  const here = lab.host?.name;
+  if (other.umlabHostName !== here)
+    throw new Error(
+      `umlab ${kind} "${name}": ${what} runs on ${other.umlabHostName ? `host "${other.umlabHostName}"` : "this machine"}, ` +
+        `the ${kind.toLowerCase()} on ${here ? `host "${here}"` : "this machine"}: use one on the same host, ` +
+        "and join switches of two hosts with a HostLink",
+    );
 }
 
 /**
