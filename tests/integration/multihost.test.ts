@@ -9,7 +9,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
-import { labSandbox, LabSandbox, processesMentioning, consolePing } from "../helpers/lab";
+import { labSandbox, LabSandbox, processesMentioning, consolePing, consoleRun } from "../helpers/lab";
 import { simHosts, SimHosts, SimHost, overTunnel } from "../helpers/hosts";
 import { buildImage, resolveSpec } from "../../provider/image/provider";
 import { processAlive, waitFor } from "../../provider/host/process";
@@ -136,6 +136,9 @@ describe("a lab over two hosts (simulated: netns + sshd each)", () => {
     expect(inNamespaceOf(farEnds()[0].pid, B)).toBe(true);
     expect(await consolePing(gA, "10.0.0.2", "linked")).toBe(true);
     expect(await consolePing(gB, "10.0.0.1", "linked")).toBe(true);
+    // A figure for the README (never asserted): round trips across the cable.
+    const rtt = await consoleRun(gA, "ping -c 10 -i 0.2 10.0.0.2 | tail -1", 60_000);
+    console.log(`HostLink ping 10.0.0.1 -> 10.0.0.2: ${rtt.out.trim()}`);
 
     // Suspended: nothing crosses; resumed: it does again (the same processes).
     await t.stack.setConfig("linkSuspended", { value: "true" });
