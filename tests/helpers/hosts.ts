@@ -18,6 +18,8 @@ export interface SimHost {
   netns: string;
   /** Its address on the veth between hosts 0 and 1 (192.0.2.x). */
   tunnelAddress?: string;
+  /** Its end of that veth (in its namespace). */
+  tunnelDevice?: string;
   sshdPid: number;
 }
 
@@ -98,6 +100,7 @@ export function simHosts(prefix: string, count = 2): SimHosts {
 
     const nets: string[] = [];
     const tunnel: string[] = [];
+    const devices: string[] = [];
     for (let i = 0; i < count; i++) {
       const netns = `${prefix}-${id}-${"abc"[i]}`;
       must("ip", ["netns", "add", netns]);
@@ -115,6 +118,7 @@ export function simHosts(prefix: string, count = 2): SimHosts {
       must("ip", ["-n", a.netns, "link", "set", va, "up"]);
       must("ip", ["-n", b.netns, "link", "set", vb, "up"]);
       tunnel.push("192.0.2.1", "192.0.2.2");
+      devices.push(va, vb);
     }
     for (let i = 0; i < count; i++) {
       const letter = "abc"[i];
@@ -175,6 +179,7 @@ export function simHosts(prefix: string, count = 2): SimHosts {
         netns,
         sshdPid: child.pid,
         tunnelAddress: tunnel[i],
+        tunnelDevice: devices[i],
         host: {
           name: `host-${letter}`,
           address,

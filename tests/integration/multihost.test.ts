@@ -5,7 +5,7 @@
 // and a refresh change nothing, an unreachable host fails the step naming the host with
 // nothing made on it, and destroy leaves no process and no lab file on either host. A HostLink
 // (a VDE cable over SSH across the hosts' veth) lets the guests ping each other; suspending
-// it is seen, resuming recovers, and destroy ends both of its ends.
+// it or cutting the wire between the hosts is seen, both recover, and destroy ends both of its ends.
 import * as fs from "fs";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
@@ -72,7 +72,7 @@ describe("a lab over two hosts (simulated: netns + sshd each)", () => {
     hostB: JSON.stringify(b.host),
   });
 
-  test("switch + guest on each host: made there, stable; a HostLink joins them (ping, suspend, resume); destroyed there", async () => {
+  test("switch + guest on each host: made there, stable; a HostLink joins them (ping, suspend, wire cut, resume); destroyed there", async () => {
     const [A, B] = sim!.hosts;
     const t = await testStack(workDir, `h19mh-${process.pid}`, {});
     stacks.push(t);
@@ -148,6 +148,14 @@ describe("a lab over two hosts (simulated: netns + sshd each)", () => {
     expect((await t.stack.up()).summary.result).toBe("succeeded");
     expect(await consolePing(gA, "10.0.0.2", "back")).toBe(true);
     expect(processAlive(link.pid)).toBe(true);
+
+    // The wire between the hosts cut (veth down on A): nothing crosses; restored: it does again.
+    const veth = (state: "up" | "down") =>
+      expect(sim!.inNetns(A, ["ip", "link", "set", A.tunnelDevice!, state]).code).toBe(0);
+    veth("down");
+    expect(await consolePing(gA, "10.0.0.2", "wirecut")).toBe(false);
+    veth("up");
+    expect(await waitFor(() => consolePing(gA, "10.0.0.2", "wireback"), 60_000, 1000)).toBe(true);
 
     const down = await t.stack.destroy();
     expect(down.summary.result).toBe("succeeded");
