@@ -72,7 +72,7 @@ describe("a lab over two hosts (simulated: netns + sshd each)", () => {
     hostB: JSON.stringify(b.host),
   });
 
-  test("switch + guest on each host: made there, stable; a HostLink joins them (ping, suspend, wire cut, resume); destroyed there", async () => {
+  test("switch + guest on each host: made there, stable; a HostLink joins them (ping, suspend, short and long wire cuts); destroyed there", async () => {
     const [A, B] = sim!.hosts;
     const t = await testStack(workDir, `h19mh-${process.pid}`, {});
     stacks.push(t);
@@ -157,9 +157,21 @@ describe("a lab over two hosts (simulated: netns + sshd each)", () => {
     veth("up");
     expect(await waitFor(() => consolePing(gA, "10.0.0.2", "wireback"), 60_000, 1000)).toBe(true);
 
+    // A long cut: ssh gives up (ServerAlive, about a minute), the link's process ends; once the
+    // wire is back a refresh finds the link gone and the next up makes it again.
+    veth("down");
+    expect(await waitFor(() => !processAlive(link.pid), 150_000, 1000)).toBe(true);
+    veth("up");
+    expect((await t.stack.refresh()).summary.result).toBe("succeeded");
+    const again = await t.stack.up();
+    expect(again.summary.resourceChanges?.create).toBe(1);
+    const link2 = again.outputs.linkInfo.value as { pid: number };
+    expect(link2.pid).not.toBe(link.pid);
+    expect(await waitFor(() => consolePing(gA, "10.0.0.2", "relinked"), 60_000, 1000)).toBe(true);
+
     const down = await t.stack.destroy();
     expect(down.summary.result).toBe("succeeded");
-    expect(processAlive(link.pid)).toBe(false);
+    expect(processAlive(link2.pid)).toBe(false);
     await waitFor(() => farEnds().length === 0, 15_000);
     expect(farEnds()).toEqual([]);
     for (const h of [A, B]) {
