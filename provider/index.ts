@@ -22,14 +22,20 @@ const PROVIDERS = {
   checksProvider: () => require("./exec/checks").checksProvider,
   snapshotProvider: () => require("./lab/snapshot-resource").snapshotProvider,
   sharedDiskProvider: () => require("./disk/shareddisk").sharedDiskProvider,
+  hostLinkProvider: () => require("./net/hostlink").hostLinkProvider,
 } satisfies Record<string, () => Provider>;
 
 export type ProviderName = keyof typeof PROVIDERS;
 
 export const PROVIDER_NAMES = Object.keys(PROVIDERS) as ProviderName[];
 
-/** The provider registered under `name`. */
+/** The provider registered under `name`; inputs with a `host` run on that host (host/remote-provider.ts). */
 export function provider(name: string): Provider {
+  return require("./host/remote-provider").remoteCapable(name, localProvider(name));
+}
+
+/** The component's own provider, run here (what provider/remote-main.ts runs on a host). */
+export function localProvider(name: string): Provider {
   const load = (PROVIDERS as Record<string, () => Provider>)[name];
   if (!load)
     throw new Error(

@@ -16,7 +16,7 @@ T0=$(date +%s)
 
 # 1. Debian packages the labs drive (host tools) and the image builders use.
 # (UMLAB_DEBIAN_PACKAGES replaces the list; `setup.sh packages` stops after this step.)
-read -r -a PACKAGES <<<"${UMLAB_DEBIAN_PACKAGES:-user-mode-linux uml-utilities vde2 socat tcpdump mmdebstrap busybox-static e2fsprogs iproute2 kmod graphviz}"
+read -r -a PACKAGES <<<"${UMLAB_DEBIAN_PACKAGES:-user-mode-linux uml-utilities vde2 socat tcpdump mmdebstrap busybox-static e2fsprogs iproute2 kmod graphviz openssh-client}"
 # One dpkg-query for the whole list (a no-op setup must stay well under a second).
 installed=" $(dpkg-query -W -f='${Package} ${Status}\n' "${PACKAGES[@]}" 2>/dev/null |
   awk '/ install ok installed$/ {print $1}' | tr '\n' ' ' || true) "

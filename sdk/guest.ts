@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { UmlabResource } from "./resource";
+import { UmlabResource, sameHostOrThrow } from "./resource";
 import { guestSchema } from "../provider/core/schemas";
 import type { Lab } from "./lab";
 import { CowDisk } from "./cowdisk";
@@ -154,6 +154,10 @@ export class Guest extends UmlabResource {
       watchdog: args.watchdog && { timeoutSeconds: 10, kind: "softdog", ...args.watchdog },
     };
     preflight("Guest", name, guestSchema(), inputs);
+    (args.nics ?? []).forEach((n, i) =>
+      sameHostOrThrow("Guest", name, args.lab, n.switch, `nics[${i}].switch`),
+    );
+    args.disks.forEach((d, i) => sameHostOrThrow("Guest", name, args.lab, d, `disks[${i}]`));
     const cowDisks = args.disks.filter(
       (d): d is CowDisk | SharedDisk => d instanceof CowDisk || d instanceof SharedDisk,
     );

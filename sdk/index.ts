@@ -12,3 +12,4 @@ export * from "./checks";
 export * from "./snapshot";
 export * from "./mconsole";
 export * from "./shareddisk";
+export * from "./hostlink";

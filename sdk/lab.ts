@@ -6,6 +6,9 @@ import { labRuntimeSchema } from "../provider/core/schemas";
 import { preflight } from "./validate";
 import { defaultRuntimeRoot } from "../provider/lab/owned";
 import { readManifest, disksByName } from "../provider/lab/snapshot-manifest";
+import { parseHost, type Host, type HostInput } from "../provider/host/remote-argv";
+
+export type { HostInput as Host };
 
 export interface LabArgs {
   /**
@@ -20,6 +23,12 @@ export interface LabArgs {
    * the stack config `umlab:restoreFrom` (what `umlab import` sets), so no program edit is needed.
    */
   restoreFrom?: string;
+  /**
+   * Run this lab on another machine over SSH (README "More than one machine"): its runtime
+   * directory lives under the host's `runtimeRoot`, every component of it runs there. Default:
+   * this machine. For a lab spread over machines use `lab.on(host)` for the components there.
+   */
+  host?: HostInput;
 }
 
 /** The runtime directory of a lab (created first, removed last). Made by `Lab`. */
@@ -28,9 +37,25 @@ export class LabRuntime extends UmlabResource {
   declare readonly root: pulumi.Output<string>;
   declare readonly labId: pulumi.Output<string>;
 
-  constructor(name: string, args: { root: string; labId: string }, opts?: pulumi.CustomResourceOptions) {
-    preflight("LabRuntime", name, labRuntimeSchema(), args);
-    super("labRuntimeProvider", name, { ...args, dir: undefined }, opts, "umlab", "LabRuntime");
+  /** The host it lives on (its lab's components carry it to their providers: sdk/resource.ts). */
+  readonly umlabHost?: Host;
+
+  constructor(
+    name: string,
+    args: { root: string; labId: string; host?: Host },
+    opts?: pulumi.CustomResourceOptions,
+  ) {
+    const { host, ...rest } = args;
+    preflight("LabRuntime", name, labRuntimeSchema(), rest);
+    super(
+      "labRuntimeProvider",
+      name,
+      { ...rest, ...(host ? { host } : {}), dir: undefined },
+      opts,
+      "umlab",
+      "LabRuntime",
+    );
+    this.umlabHost = host;
   }
 }
 
@@ -47,12 +72,24 @@ export class Lab extends pulumi.ComponentResource {
   /** The snapshot the lab's disks are restored from (LabArgs `restoreFrom`), if any. */
   readonly restoreFrom?: string;
   private readonly restoreDisks = new Map<string, { guest: string; index: number }>();
+  /** The machine it runs on (undefined: this one). */
+  readonly host?: Host;
+  private readonly args: LabArgs;
+  private readonly labName: string;
+  private readonly placed = new Map<string, Lab>();
 
   constructor(name: string, args: LabArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super("umlab:index:Lab", name, {}, opts);
     this.labId = naming.labId(pulumi.getProject(), pulumi.getStack());
-    const root = args.runtimeRoot ?? defaultRuntimeRoot(process.env);
-    this.runtime = new LabRuntime(`${name}-runtime`, { root, labId: this.labId }, { parent: this });
+    this.args = args;
+    this.labName = name;
+    this.host = args.host === undefined ? undefined : parseHost(args.host);
+    const root = this.host?.runtimeRoot ?? args.runtimeRoot ?? defaultRuntimeRoot(process.env);
+    this.runtime = new LabRuntime(
+      `${name}-runtime`,
+      { root, labId: this.labId, ...(this.host ? { host: this.host } : {}) },
+      { parent: this },
+    );
     this.dir = this.runtime.dir;
     const restore = args.restoreFrom ?? new pulumi.Config("umlab").get("restoreFrom");
     this.restoreFrom = restore ? path.resolve(restore) : undefined;
@@ -66,6 +103,21 @@ export class Lab extends pulumi.ComponentResource {
         );
     }
     this.registerOutputs({ labId: this.labId, dir: this.dir });
+  }
+
+  /**
+   * This lab's part on another machine: components given `lab: lab.on(host)` run on `host`,
+   * under a runtime directory of this lab there (made before them, removed after them).
+   * One per host name; the same lab id on every host.
+   */
+  on(host: HostInput): Lab {
+    const h = parseHost(host);
+    const have = this.placed.get(h.name);
+    if (have) return have;
+    const name = `${this.labName}-on-${h.name}`;
+    const lab = new Lab(name, { ...this.args, host: h }, { parent: this });
+    this.placed.set(h.name, lab);
+    return lab;
   }
 
   /** The snapshot disk a CowDisk named `disk` restores from under `restoreFrom`, if any. */

@@ -15,6 +15,9 @@ export function providerText(name: ProviderName): string {
 }
 
 export abstract class UmlabResource extends pulumi.CustomResource {
+  /** The name of the host it runs on (undefined: this machine). */
+  readonly umlabHostName?: string;
+
   constructor(
     provider: ProviderName,
     name: string,
@@ -23,11 +26,48 @@ export abstract class UmlabResource extends pulumi.CustomResource {
     module: "umlab",
     type: string,
   ) {
+    const host = props.host === undefined ? hostOf(opts) : undefined;
     super(
       `pulumi-nodejs:dynamic/${module}:${type}`,
       name,
-      { ...props, __provider: providerText(provider) },
+      { ...props, ...(host ? { host } : {}), __provider: providerText(provider) },
       opts,
     );
+    const placed = (props.host ?? host) as { name?: string } | undefined;
+    this.umlabHostName = placed?.name;
   }
+}
+
+/**
+ * Refuse a reference from a component on one host to a component on another (a guest's NIC
+ * on a switch elsewhere would name a socket that is not on its host): join hosts with a HostLink.
+ */
+export function sameHostOrThrow(
+  kind: string,
+  name: string,
+  lab: { host?: { name: string } },
+  other: unknown,
+  what: string,
+): void {
+  if (!(other instanceof UmlabResource)) return;
+  const here = lab.host?.name;
+  if (other.umlabHostName !== here)
+    throw new Error(
+      `umlab ${kind} "${name}": ${what} runs on ${other.umlabHostName ? `host "${other.umlabHostName}"` : "this machine"}, ` +
+        `the ${kind.toLowerCase()} on ${here ? `host "${here}"` : "this machine"}: use one on the same host, ` +
+        "and join switches of two hosts with a HostLink",
+    );
+}
+
+/**
+ * The host a lab component runs on: its lab's runtime (which every lab component depends on,
+ * sdk/lab.ts resourceOptions) says. Undefined: this machine, and the props stay as they were.
+ */
+function hostOf(opts: pulumi.CustomResourceOptions | undefined): unknown {
+  const deps = opts?.dependsOn;
+  for (const d of Array.isArray(deps) ? deps : deps ? [deps] : []) {
+    const h = (d as { umlabHost?: unknown } | undefined)?.umlabHost;
+    if (h !== undefined) return h;
+  }
+  return undefined;
 }
