@@ -16,7 +16,10 @@ T0=$(date +%s)
 
 # 1. Debian packages the labs drive (host tools) and the image builders use.
 # (UMLAB_DEBIAN_PACKAGES replaces the list; `setup.sh packages` stops after this step.)
-read -r -a PACKAGES <<<"${UMLAB_DEBIAN_PACKAGES:-user-mode-linux uml-utilities vde2 socat tcpdump mmdebstrap busybox-static e2fsprogs iproute2 kmod graphviz openssh-client}"
+# openssh-server and netcat-openbsd: the tests of several hosts run their own sshd inside
+# network namespaces they make; installing the package never starts or enables a system sshd
+# (below).
+read -r -a PACKAGES <<<"${UMLAB_DEBIAN_PACKAGES:-user-mode-linux uml-utilities vde2 socat tcpdump mmdebstrap busybox-static e2fsprogs iproute2 kmod graphviz openssh-client openssh-server netcat-openbsd}"
 # One dpkg-query for the whole list (a no-op setup must stay well under a second).
 installed=" $(dpkg-query -W -f='${Package} ${Status}\n' "${PACKAGES[@]}" 2>/dev/null |
   awk '/ install ok installed$/ {print $1}' | tr '\n' ' ' || true) "
@@ -37,10 +40,24 @@ Fix: sudo apt-get update && sudo apt-get install -y ${missing[*]}   (then run np
     tail -n 10 "$APT_LOG" >&2
     die "apt-get update failed (see above; full log $APT_LOG): the Debian mirror must be reachable."
   fi
-  if ! apt-get install -y -qq "${missing[@]}" >>"$APT_LOG" 2>&1; then
+  # No package's daemon starts while we install (policy-rc.d exit 101: Debian's "action
+  # forbidden"), unless the machine already has its own policy.
+  OWN_POLICY=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 0755 /usr/sbin/policy-rc.d && OWN_POLICY=1
+  fi
+  apt_rc=0
+  apt-get install -y -qq "${missing[@]}" >>"$APT_LOG" 2>&1 || apt_rc=$?
+  [ -n "$OWN_POLICY" ] && rm -f /usr/sbin/policy-rc.d
+  if [ "$apt_rc" != 0 ]; then
     tail -n 15 "$APT_LOG" >&2
     die "could not install Debian packages: ${missing[*]} (see the apt-get lines above; full log $APT_LOG)."
   fi
+  # An sshd we installed stays off at boot too (the tests start their own in a namespace).
+  case " ${missing[*]} " in *" openssh-server "*)
+    if command -v systemctl >/dev/null; then systemctl disable ssh.service ssh.socket >/dev/null 2>&1 || true; fi
+    ;;
+  esac
   rm -f "$APT_LOG"
 fi
 
