@@ -148,6 +148,11 @@ export function authKeys(secret: string): string {
   return `auth 1\n1 sha1 ${secret}\n`;
 }
 
+/** In the guest's contract folder: there after an in-guest reboot, not after a boot by umlab. */
+export const REBOOT_MARKER = "/umlab/state/ha-heartbeat-started";
+/** The longest a node rebooted in place waits for its peer's takeover before starting heartbeat (s). */
+export const REJOIN_WAIT_SECONDS = 120;
+
 /**
  * A node's startup:
  * - /run/lock/subsys (the init script's lock; /var/lock -> /run/lock, a fresh tmpfs), without
@@ -158,15 +163,42 @@ export function authKeys(secret: string): string {
  * - the hanfs resource executable, authkeys private (heartbeat refuses a readable one), then
  *   heartbeat, which opens the watchdog: from then on a heartbeat that stops feeding it
  *   (frozen, killed, or stopped: softdog has nowayout) reboots the node.
+ * - After an in-guest reboot (softdog; REBOOT_MARKER is in the guest's state folder, which
+ *   umlab writes afresh only when it boots the guest itself), heartbeat starts in the
+ *   background only once the peer's takeover is over: while the peer answers on the public
+ *   network and the service address does not (at most REJOIN_WAIT_SECONDS), then 10 s more.
+ *   A node that rejoins during the peer's takeover (a softdog reboot takes ~20 s, the
+ *   takeover a minute) hits heartbeat 3.0.6's v1 race: the peer logs "T_STARTING received
+ *   during takeover", releases the resources for auto_failback while its takeover still runs,
+ *   and that takeover's IPaddr2 start then runs after the release: both hold the address.
+ *   A boot by umlab (`pulumi up`, a restore after a split brain) starts heartbeat at once.
  */
 export function nodeStartup(start: boolean): string {
+  const [a1, a2] = [PUBLIC.one, PUBLIC.two];
+  const rejoin = [
+    `for a in ${a1} ${a2}; do ip -4 -o addr show dev eth0 | grep -q "inet $a/" || peer=$a; done`,
+    `n=0`,
+    `while [ $n -lt ${REJOIN_WAIT_SECONDS} ] && ping -c 1 -W 1 "$peer" >/dev/null && ! ping -c 1 -W 1 ${SERVICE_ADDRESS} >/dev/null; do sleep 2; n=$((n + 4)); done`,
+    `echo "rejoin after an in-guest reboot: waited $n s for the takeover of the peer"`,
+    `sleep 10`,
+    `/etc/init.d/heartbeat start`,
+  ].join("; ");
   return [
     "set -e",
     "mkdir -p /run/lock/subsys /run/sendsigs.omit.d " + SHARED.mountPoint,
     "/etc/init.d/rpcbind start || true",
     "chmod 755 /etc/ha.d/resource.d/hanfs",
     "chmod 600 /etc/ha.d/authkeys",
-    ...(start ? ["/etc/init.d/heartbeat start"] : []),
+    ...(start
+      ? [
+          `if [ -e ${REBOOT_MARKER} ]; then`,
+          `	setsid sh -c '${rejoin}' </dev/null >/var/log/ha-rejoin.log 2>&1 &`,
+          "else",
+          `	touch ${REBOOT_MARKER}`,
+          "	/etc/init.d/heartbeat start",
+          "fi",
+        ]
+      : []),
     "",
   ].join("\n");
 }

@@ -34,6 +34,15 @@ export function serialTransports(serial: string[]): string[] {
   });
 }
 
+/**
+ * The guest's ttys that are SerialCable ends (`sslN` is `/dev/ttySN`). The init drains them
+ * at every boot (docs/guest-contract.md `cable`): an in-guest reboot keeps the UML process and
+ * its cable fds, so what the peer sent meanwhile still waits there.
+ */
+export function cableTtys(serial: string[]): string[] {
+  return serial.flatMap((s, k) => (s.startsWith("cable:") ? [`ttyS${k}`] : []));
+}
+
 /** The kernel command line of a guest (argv after linux.uml). */
 export function guestArgs(g: GuestInputs, labDir: string): string[] {
   const p = naming.guestPaths(labDir, g.name);
@@ -112,6 +121,7 @@ export function contractConfig(g: GuestInputs): string {
   const lines: string[] = [`hostname ${g.hostname ?? g.name}`];
   for (const m of g.modules) lines.push(`module ${m}`);
   if (g.watchdog) lines.push(`watchdog ${g.watchdog.kind} ${g.watchdog.timeoutSeconds}`);
+  for (const t of cableTtys(g.serial)) lines.push(`cable ${t}`);
   const nics = Array.isArray(g.nics) ? g.nics : [];
   nics.forEach((n, k) => {
     for (const a of n.addresses) lines.push(`addr eth${k} ${a}`);

@@ -5,7 +5,8 @@
 // disk while the holder has it; cutting the serial cable leaves the cluster whole and its serial
 // link comes back when mended. Then a client writer appends numbered records (hard, sync NFSv3)
 // through four drills: failover (one halted), failback (`pulumi up --refresh` boots one again),
-// node kill (host kill -9 of one's UML process) and failback again; after each, every acknowledged record is in the file, in order, and the writer saw
+// node kill (host kill -9 of one's UML process) and failback again, watchdog (one's heartbeat
+// frozen: softdog reboots it in place; two takes over) and failback after it; after each, every acknowledged record is in the file, in order, and the writer saw
 // no error (no stale file handle); the client's outage per drill is printed and written to
 // .umlab-test/ha-outage.json. Destroy leaves no process or file; the backing image is unchanged.
 import * as child_process from "child_process";
@@ -72,7 +73,7 @@ describe("examples/ha-cluster: heartbeat failover on real UML", () => {
     sandbox?.cleanup();
   }, 300_000);
 
-  test("up: checks pass, NFS through the service address; the writer keeps every record through failover, failback and node kill", async () => {
+  test("up: checks pass, NFS through the service address; the writer keeps every record through failover, failback, node kill and watchdog reboot", async () => {
     t = await testStack(workDir, "h11nfs-ha-cluster");
     const t0 = Date.now();
     const up = await t.stack.up();
@@ -192,11 +193,45 @@ describe("examples/ha-cluster: heartbeat failover on real UML", () => {
     );
     await drill("failbackAfterKill", upAgain, () => holds(nodes.one, nodes.two));
 
-    // Not here yet: the watchdog drill (heartbeat frozen in one, softdog reboots it inside the
-    // same UML process). Seen: the rebooted node's heartbeat rejoins during two's takeover, and
-    // the cable's FIFOs (kept open across an in-guest reboot) deliver what two sent meanwhile in
-    // one burst, which wedges both nodes' serial input; nobody holds the resources afterwards.
-    // examples/ha-cluster/README.md says what was found.
+    // Watchdog: one's heartbeat frozen (SIGSTOP), so nothing feeds its softdog (5 s, nowayout):
+    // the kernel reboots inside the same UML process (the cable's FIFOs stay open: the init
+    // drops what two sent meanwhile). two takes over; one rejoins and auto_failback gives it
+    // the resources back.
+    const bootId = (g: GuestInfo) =>
+      sh(g, "cat /proc/sys/kernel/random/boot_id", 15_000).then((x) => x.trim());
+    const boot0 = await bootId(nodes.one);
+    expect(boot0).toMatch(/^[0-9a-f-]{36}$/);
+    const twoLog0 = (await sh(nodes.two, "wc -l < /var/log/ha-log")).trim();
+    await drill(
+      "watchdog",
+      async () => {
+        await sh(nodes.one, "kill -STOP $(pidof heartbeat)", 10_000);
+      },
+      () => holds(nodes.two, undefined),
+    );
+    expect(processAlive(nodes.one.pid)).toBe(true); // the same UML process
+    expect(await waitFor(async () => ![boot0, ""].includes(await bootId(nodes.one)), 240_000, 2000)).toBe(
+      true,
+    );
+    const twoLog = await sh(nodes.two, `tail -n +${Number(twoLog0) + 1} /var/log/ha-log`);
+    expect(twoLog).toMatch(/WARN: node one: is dead/);
+    await drill(
+      "failbackAfterWatchdog",
+      async () => undefined,
+      () => holds(nodes.one, nodes.two),
+    );
+    // one's serial heartbeat link is up again (no stale backlog wedged its input).
+    expect(
+      await waitFor(
+        async () => (await sh(nodes.one, "cl_status hblinkstatus two /dev/ttyS1")).trim() === "up",
+        60_000,
+        2000,
+      ),
+    ).toBe(true);
+    // one's init dropped what waited on the cable at that boot (image/umlab-init `cable`).
+    expect(fs.readFileSync(path.join(nodes.one.guestDir, "state", "init.log"), "utf8")).toContain(
+      "cable ttyS1: what waited was dropped; raw, no echo",
+    );
     fs.mkdirSync(path.join(REPO, ".umlab-test"), { recursive: true });
     fs.writeFileSync(path.join(REPO, ".umlab-test/ha-outage.json"), JSON.stringify(outages, null, 2) + "\n");
     await exec(client, `touch ${WRITER.log}.stop`);

@@ -2,7 +2,8 @@
 // ways; `suspended: true` previews and applies as an in-place update of the cable alone (same
 // relay process, now stopped; the guests are not touched) and nothing crosses, either way;
 // a guest writing into the cut cable stays responsive; mended, what was written meanwhile is
-// lost and what is written next crosses; destroy of a cut cable leaves no process or file.
+// lost and what is written next crosses; a guest rebooted from inside starts with no stale
+// bytes from before its reboot; destroy of a cut cable leaves no process or file.
 import * as fs from "fs";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
@@ -146,6 +147,54 @@ describe("serial cable cut and mended on real UML", () => {
       `serial cable flood: ${xs} of 102400 bytes written while cut had crossed; flood-end ${flooded ? "arrived" : "did not arrive"}`,
     );
     expect(flooded).toBe(true);
+
+    // --- an in-guest reboot: what the peer sent meanwhile is dropped at the boot ----------
+    // g2's reader stops (as at a reboot, nothing reads its ttyS1), g1 writes 100 KiB into the
+    // cable (it waits in the FIFOs and the relay: g2's line stopped reading at the flood above,
+    // UML's throttle bug), then g2 reboots from inside (`reboot -f`: the same UML process, the
+    // cable fds stay open). Back up, g2's first reader gets what g1 writes next, with no stale
+    // byte ahead of it, and the line keeps working (no stale burst wedged it again).
+    await inGuest(d2, "kill $(pidof cat); sleep 1; pidof cat || echo no-reader");
+    const flood = await inGuest(
+      d1,
+      "dd if=/dev/zero bs=1k count=100 2>/dev/null | tr '\\0' y > /dev/ttyS1; echo flood-written",
+      180_000,
+    );
+    expect(flood.out).toContain("flood-written");
+    const initLog = path.join(d2, "state", "init.log");
+    const marker = `before-reboot-${process.pid}`;
+    fs.appendFileSync(initLog, `${marker}\n`);
+    fs.appendFileSync(path.join(d2, "console.in"), "reboot -f\n");
+    const rebooted = await waitFor(() => {
+      const l = fs.existsSync(initLog) ? fs.readFileSync(initLog, "utf8") : marker;
+      return !l.includes(marker) && /ready after/.test(l);
+    }, 300_000);
+    expect(rebooted).toBe(true);
+    expect(processAlive(guestPids[1])).toBe(true); // the same UML process
+    expect(fs.readFileSync(initLog, "utf8")).toContain("cable ttyS1: what waited was dropped; raw, no echo");
+    const after = () => {
+      try {
+        return fs.readFileSync(path.join(d2, "state", "serial-after.rx"), "utf8");
+      } catch {
+        return "";
+      }
+    };
+    expect(
+      await inGuest(
+        d2,
+        "(cat /dev/ttyS1 > /umlab/state/serial-after.rx &); stty -F /dev/ttyS1 -a 2>/dev/null | tr ' ' '\\n' | grep -x -- -echo",
+      ),
+    ).toEqual({ rc: 0, out: "-echo\n" });
+    await sleep(1000);
+    expect(after()).toBe(""); // nothing stale came in at the reader's open either
+    await inGuest(d1, "echo after-reboot-1to2 > /dev/ttyS1");
+    expect(await waitFor(() => after().includes("after-reboot-1to2"), 30_000)).toBe(true);
+    expect(after()).toBe("after-reboot-1to2\n");
+    await inGuest(d1, "echo again-1to2 > /dev/ttyS1");
+    expect(await waitFor(() => after().includes("again-1to2"), 30_000)).toBe(true);
+    expect(after()).toBe("after-reboot-1to2\nagain-1to2\n");
+    // No echo at g2's boot: g1 got none of its own bytes back.
+    expect(received(d1)).not.toContain("y");
 
     // --- destroy while cut: the stopped relay is ended too ------------------------------
     await t.stack.setConfig("cut", { value: "true" });

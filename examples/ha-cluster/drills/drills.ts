@@ -40,6 +40,52 @@ function killDrill(
   };
 }
 
+/** The holder's heartbeat frozen: its softdog (5 s, nowayout) reboots it inside the same UML
+ * process; the other takes over; the rebooted node rejoins and auto_failback gives it the
+ * resources back. */
+const watchdogDrill: Drill = {
+  name: "watchdog",
+  summary:
+    "starve the holder's softdog (heartbeat frozen with SIGSTOP): the watchdog reboots it, the other takes over, it rejoins and takes the resources back",
+  async run(d) {
+    const victim = await d.begin();
+    const heir = other(victim);
+    const bootId = async () =>
+      (await d.cluster.mconsole(victim, ["proc", "sys/kernel/random/boot_id"]).catch(() => "")).trim();
+    const before = await bootId();
+    const pid = d.cluster.guest(victim).pid;
+    d.step(
+      `Freeze heartbeat on ${victim}: kill -STOP $(pidof heartbeat) (nothing feeds /dev/umlab-watchdog now)`,
+      `softdog reboots ${victim} 5 s later (the same UML process, a new boot id); ${heir} logs ` +
+        `"node ${victim}: is dead" after deadtime (10 s) and takes over; the writer hangs, then continues`,
+    );
+    await d.measure(
+      `watchdog failover (${victim} -> ${heir})`,
+      async () => void (await d.cluster.sh(victim, "kill -STOP $(pidof heartbeat)", 10_000)),
+      async () => (await d.cluster.holdsService(heir)) && !(await d.cluster.holdsService(victim)),
+      300_000,
+    );
+    d.result.holdersDuring = await d.cluster.holders();
+    const after = await bootId();
+    d.note(
+      `${victim}: UML process ${d.cluster.alive(victim) && d.cluster.guest(victim).pid === pid ? "the same (pid " + pid + ")" : "gone"}, ` +
+        `boot id ${after && after !== before ? `changed (${before.slice(0, 8)} -> ${after.slice(0, 8)}): softdog rebooted it` : "unchanged: it did NOT reboot"}`,
+    );
+    d.step(
+      `${victim} rejoins after its reboot: auto_failback`,
+      `${heir} gives the address, NFS and the disk back; ${victim} takes them; another pause of the writer`,
+    );
+    await d.measure(
+      `watchdog failback (${heir} -> ${victim})`,
+      async () => undefined,
+      async () => (await d.cluster.holders()).join() === victim,
+      420_000,
+    );
+    await d.logs();
+    await d.restore();
+  },
+};
+
 /** A network-fault drill: `faults` on for `holdSeconds`, the cluster watched, then off. */
 function faultDrill(
   name: string,
@@ -285,12 +331,7 @@ export const DRILLS: Drill[] = [
     "uml_mconsole sysrq c (a kernel crash)",
     (d, v) => d.cluster.mconsole(v, ["sysrq", "c"]).then(() => undefined),
   ),
-  {
-    name: "watchdog",
-    summary: "starve the holder's softdog (heartbeat stopped hard): the watchdog reboots it",
-    needs: "the NFS cluster's softdog (issue 11's other half): comes after that merge",
-    run: async () => undefined,
-  },
+  watchdogDrill,
   faultDrill(
     "private-down",
     "suspend the private switch: the serial and public heartbeats keep the cluster whole",

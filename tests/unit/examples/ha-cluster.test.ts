@@ -15,6 +15,8 @@ import {
   outage,
   WATCHDOG_DEVICE,
   WATCHDOG_SECONDS,
+  REBOOT_MARKER,
+  REJOIN_WAIT_SECONDS,
   DEFAULT_TIMING,
   SERVICE_ADDRESS,
   WRITER,
@@ -54,6 +56,29 @@ describe("cluster configuration", () => {
     expect(nodeStartup(true)).toMatch(/mkdir -p .*\/run\/sendsigs\.omit\.d/);
     expect(nodeStartup(true)).toMatch(/heartbeat start/);
     expect(nodeStartup(false)).not.toMatch(/heartbeat start/);
+  });
+
+  test("after an in-guest reboot heartbeat starts only once the peer's takeover is over; a boot by umlab starts it at once", () => {
+    const lines = nodeStartup(true).split("\n");
+    // The marker lives in the guest's state folder, which umlab writes afresh at each boot it does.
+    expect(REBOOT_MARKER.startsWith("/umlab/state/")).toBe(true);
+    const test = lines.findIndex((l) => l === `if [ -e ${REBOOT_MARKER} ]; then`);
+    const first = lines.findIndex((l) => l.trim() === `touch ${REBOOT_MARKER}`);
+    expect(test).toBeGreaterThan(-1);
+    expect(first).toBeGreaterThan(test);
+    expect(lines[first + 1].trim()).toBe("/etc/init.d/heartbeat start");
+    // Rebooted in place: in the background, wait while the peer answers and the service
+    // address does not (the peer is taking over), bounded, then heartbeat.
+    const rejoin = lines.find((l) => l.includes("setsid sh -c"))!;
+    expect(rejoin).toMatch(
+      new RegExp(
+        `while \\[ \\$n -lt ${REJOIN_WAIT_SECONDS} \\] && ping .*"\\$peer".* && ! ping .*${SERVICE_ADDRESS.replace(/\./g, "\\.")}`,
+      ),
+    );
+    expect(rejoin.indexOf("heartbeat start")).toBeGreaterThan(rejoin.indexOf("done"));
+    // Single-quoted for sh -c: it must hold no single quote of its own.
+    expect(rejoin.slice(rejoin.indexOf("'") + 1, rejoin.lastIndexOf("'"))).not.toContain("'");
+    expect(nodeStartup(false)).not.toContain(REBOOT_MARKER);
   });
 
   test("the client mounts NFSv3, hard and sync, through the service address", () => {

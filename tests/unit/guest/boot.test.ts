@@ -1,5 +1,11 @@
 // How a guest boots (provider/guest/boot.ts): its kernel command line and the contract's config file.
-import { guestArgs, contractConfig, nicTransport } from "../../../provider/guest/boot";
+import {
+  guestArgs,
+  contractConfig,
+  nicTransport,
+  cableTtys,
+  serialTransports,
+} from "../../../provider/guest/boot";
 import { nic, base } from "./fixtures";
 
 describe("guest command line and contract", () => {
@@ -51,6 +57,20 @@ describe("guest command line and contract", () => {
         "",
       ].join("\n"),
     );
+  });
+});
+
+describe("cable ends: the ttys the init drains at every boot", () => {
+  const serial = ["null", "cable:/l/cables/hb.a", "pts", "cable:/l/cables/x.b"];
+  test("sslN is ttySN: only the cable entries, at their own index", () => {
+    expect(cableTtys(serial)).toEqual(["ttyS1", "ttyS3"]);
+    // The same entries are the fd transports on the command line.
+    expect(serialTransports(serial)).toEqual(["null", "fd:4,fd:5", "pts", "fd:6,fd:7"]);
+  });
+  test("a guest with cables gets one `cable` line per end; one without gets none", () => {
+    expect(contractConfig({ ...base, serial })).toContain("cable ttyS1\ncable ttyS3\n");
+    expect(contractConfig({ ...base, serial: ["null", "pts", "tty:/dev/ttyUSB0"] })).not.toMatch(/cable/);
+    expect(cableTtys([])).toEqual([]);
   });
 });
 
