@@ -16,8 +16,8 @@
 //   heartbeat   false: do not start heartbeat at boot
 //   cut         true: the serial cable is suspended (a fault)
 //   publicDown / privateDown   true: that switch is suspended (a fault)
-//   publicHub   false: the public switch is a uml_switch (learning, no capture) instead of a vde hub
-//   sniff       false: no pcap of the public switch (default: captured while it is a hub)
+//   publicHub   true: the public switch is a vde hub instead of a uml_switch, captured (see below)
+//   sniff       false: no pcap of the public hub (default: captured while it is a hub)
 //
 //   pulumi up                                   # boots; checks: 3 heartbeat links up, the service answers
 //   umlab exec one -- cl_status listnodes       # two, one
@@ -50,9 +50,11 @@ const startHeartbeat = config.getBoolean("heartbeat") ?? true;
 
 const lab = new umlab.Lab("lab");
 const image = new umlab.Image("ha", { preset: "debian", packages: PACKAGES });
-// The public switch is a vde hub: every frame goes to every port, so a Capture (a port of its
-// own, no privilege) records the heartbeats and the client's NFS traffic: `tcpdump -r`.
-const publicHub = config.getBoolean("publicHub") ?? true;
+// publicHub: the public switch is a vde hub: every frame goes to every port, so a Capture (a
+// port of its own, no privilege) records the heartbeats and the client's NFS traffic
+// (`tcpdump -r`). Off by default: with it, one's initial resource acquisition did not run in
+// 2 of 2 fresh `pulumi up`s (README "Sniffing").
+const publicHub = config.getBoolean("publicHub") ?? false;
 const publicSw = new umlab.Switch("public", {
   lab,
   ...(publicHub ? { engine: "vde" as const, hub: true } : {}),

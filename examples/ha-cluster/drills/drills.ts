@@ -225,6 +225,7 @@ async function sniffPublic(d: DrillRun): Promise<void> {
     );
     d.print((r?.out ?? "(no answer)").replace(/^/gm, "      "));
     d.note(`heartbeat packets read on the client: ${/t=status/.test(r?.out ?? "") ? "yes" : "no"}`);
+    d.result.sniff = { heartbeatText: r?.out ?? "" };
     return;
   }
   d.step(
