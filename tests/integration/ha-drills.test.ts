@@ -4,9 +4,9 @@
 // - private-down: the private switch suspended, the resources stay on their node;
 // - kill-host: kill -9 of the holder's UML process moves the service; the runner's restore
 //   (pulumi up --refresh) boots the node again;
-// - sniff: the public switch is a vde hub with a Capture: `tcpdump -r` of its pcap shows
-//   heartbeat's broadcasts (UDP 694) from both nodes and the client's NFS requests (2049) with
-//   the holder's replies; the serial cable's byte log shows heartbeat's text;
+// - sniff: heartbeat's plain text read on the client (nc on UDP 694: the default public switch
+//   is a uml_switch, which cannot be captured; the captured vde hub, config publicHub, is the
+//   README's step 11) and in the serial cable's byte log;
 // - manual-failover: the resources moved by hand in the right order: every acknowledged record
 //   there, no error (no stale handle);
 // - manual-failover-wrong: the address moved first: the client's records went to the heir's
