@@ -16,6 +16,8 @@
 //   heartbeat   false: do not start heartbeat at boot
 //   cut         true: the serial cable is suspended (a fault)
 //   publicDown / privateDown   true: that switch is suspended (a fault)
+//   publicHub   true: the public switch is a vde hub instead of a uml_switch, captured (see below)
+//   sniff       false: no pcap of the public hub (default: captured while it is a hub)
 //
 //   pulumi up                                   # boots; checks: 3 heartbeat links up, the service answers
 //   umlab exec one -- cl_status listnodes       # two, one
@@ -48,7 +50,18 @@ const startHeartbeat = config.getBoolean("heartbeat") ?? true;
 
 const lab = new umlab.Lab("lab");
 const image = new umlab.Image("ha", { preset: "debian", packages: PACKAGES });
-const publicSw = new umlab.Switch("public", { lab, suspended: config.getBoolean("publicDown") ?? false });
+// publicHub: the public switch is a vde hub: every frame goes to every port, so a Capture (a
+// port of its own, no privilege) records the heartbeats and the client's NFS traffic
+// (`tcpdump -r`). Off by default: with it, one's initial resource acquisition did not run in
+// 2 of 2 fresh `pulumi up`s (README "Sniffing").
+const publicHub = config.getBoolean("publicHub") ?? false;
+const publicSw = new umlab.Switch("public", {
+  lab,
+  ...(publicHub ? { engine: "vde" as const, hub: true } : {}),
+  suspended: config.getBoolean("publicDown") ?? false,
+});
+const sniff = publicHub && (config.getBoolean("sniff") ?? true);
+const capture = sniff ? new umlab.Capture("public-cap", { lab, switch: publicSw }) : undefined;
 const privateSw = new umlab.Switch("private", { lab, suspended: config.getBoolean("privateDown") ?? false });
 const cable = new umlab.SerialCable("hb", { lab, log: true, suspended: config.getBoolean("cut") ?? false });
 
@@ -134,6 +147,8 @@ export const labDir = lab.dir;
 export const imagePath = image.path;
 export const serviceAddress = SERVICE_ADDRESS;
 export const cableLog = cable.logPath;
+/** The pcap of the public switch (`tcpdump -r`), when it is captured. */
+export const publicPcap = capture?.path;
 export const sharedDisk = shared.path;
 export const exportPath = `${SERVICE_ADDRESS}:${EXPORT_DIR}`;
 export const guests = pulumi

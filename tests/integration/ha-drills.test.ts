@@ -4,6 +4,14 @@
 // - private-down: the private switch suspended, the resources stay on their node;
 // - kill-host: kill -9 of the holder's UML process moves the service; the runner's restore
 //   (pulumi up --refresh) boots the node again;
+// - sniff: heartbeat's plain text read on the client (nc on UDP 694: the default public switch
+//   is a uml_switch, which cannot be captured; the captured vde hub, config publicHub, is the
+//   README's step 11) and in the serial cable's byte log;
+// - manual-failover: the resources moved by hand in the right order: every acknowledged record
+//   there, no error (no stale handle);
+// - manual-failover-wrong: the address moved first: the client's records went to the heir's
+//   root disk under the export (hidden once the shared disk is mounted there): acknowledged
+//   records missing from the shared file;
 // - split-brain: both switches and the serial cable suspended: the heir declares the holder
 //   dead and tries to take over: its mount of the shared disk is refused by UML's lock, so it
 //   gives the resources up (one holder all along); restored to
@@ -36,7 +44,7 @@ describe("examples/ha-cluster drills on real UML", () => {
   let labDir = "";
 
   beforeAll(() => {
-    sandbox = labSandbox("ha-drills", "hdr");
+    sandbox = labSandbox("ha-drills", "h19sniff/hdr");
   });
 
   afterAll(async () => {
@@ -59,24 +67,68 @@ describe("examples/ha-cluster drills on real UML", () => {
     await expect(runDrill("watchdog", nowhere)).rejects.not.toThrow(DrillUsageError);
   });
 
-  test("private-down keeps the resources; kill-host moves them and comes back; split-brain: two go for them, the disk's lock refuses the second mount", async () => {
-    const name = `r2drill-${process.pid}`;
+  const print = (l: string) => process.stdout.write(`${l}\n`);
+  // The NFS writer is the probe: every acknowledged record read back, no error.
+  const writerOk = (r: DrillResult) => {
+    expect(r.outages.length).toBeGreaterThan(0);
+    for (const o of r.outages) {
+      expect(o.result.kind).toMatch(/NFS writer/);
+      expect(o.result.answered).toBeGreaterThan(0);
+      expect(o.result.verified).toBe(true);
+    }
+  };
+
+  test("pulumi up; sniff: heartbeat's text on the public switch (read on the client) and on the cable", async () => {
+    const name = `h19sn-drill-${process.pid}`;
     t = await testStack(workDir, name);
     const up = await t.stack.up();
     expect(up.summary.result).toBe("succeeded");
     stack = new DrillStack(workDir, name, { ...process.env, ...t.env });
-    labDir = (await stack.outputs()).labDir;
-    const print = (l: string) => process.stdout.write(`${l}\n`);
-    // The NFS writer is the probe: every acknowledged record read back, no error.
-    const writerOk = (r: DrillResult) => {
-      expect(r.outages.length).toBeGreaterThan(0);
-      for (const o of r.outages) {
-        expect(o.result.kind).toMatch(/NFS writer/);
-        expect(o.result.answered).toBeGreaterThan(0);
-        expect(o.result.verified).toBe(true);
-      }
-    };
+    const o = await stack.outputs();
+    labDir = o.labDir;
+    // The default public switch is a uml_switch (publicHub false): no pcap; the drill listens
+    // on the client with nc (the pcap path is README "Sniffing", run by hand).
+    expect(o.publicPcap).toBeUndefined();
 
+    const sniff = await runDrill("sniff", stack, { print });
+    expect(sniff.sniff?.heartbeatText).toMatch(/t=status/);
+    expect(sniff.sniff?.heartbeatText).toMatch(/src=(one|two)/);
+    // and the serial cable's byte log: heartbeat's messages in text
+    expect(sniff.sniff?.cableText).toMatch(/t=status|src=/);
+    expect(sniff.restored).toBe(true);
+  }, 1_200_000);
+
+  test("manual failover by hand: right order keeps every record; the address first sends them to the heir's root disk", async () => {
+    expect(stack).toBeDefined();
+    const right = await runDrill("manual-failover", stack, { print });
+    report(right);
+    const holder = right.holdersBefore[0];
+    const heir = holder === "one" ? "two" : "one";
+    expect(right.holdersDuring).toEqual([heir]);
+    writerOk(right);
+    expect(right.outages[0].result.recovered).toBe(true);
+    expect(right.outages[0].result.notes.join("\n")).toMatch(/read back in order.*no error/);
+    expect(right.restored).toBe(true);
+    expect(right.holdersAfter).toEqual([holder]);
+
+    const wrong = await runDrill("manual-failover-wrong", stack, { print });
+    report(wrong);
+    expect(wrong.holdersDuring).toEqual([heir]);
+    const w = wrong.manual!;
+    figures.push(`manual-failover-wrong: ${JSON.stringify(w)}`);
+    // The heir served its own empty export directory: the client wrote records there (acknowledged),
+    // and they are not in the shared disk's file.
+    expect(w.heirRootRecords).toBeGreaterThan(0);
+    // ... and while it did, the client's mount root was a stale handle
+    expect(w.clientListing).toMatch(/Stale file handle/);
+    expect(wrong.outages[0].result.verified).toBe(false);
+    expect(wrong.outages[0].result.notes.join("\n")).toMatch(/records NOT all there/);
+    expect(wrong.restored).toBe(true);
+    expect(wrong.holdersAfter).toEqual([holder]);
+  }, 1_500_000);
+
+  test("private-down keeps the resources; kill-host moves them and comes back; split-brain: two go for them, the disk's lock refuses the second mount", async () => {
+    expect(stack).toBeDefined();
     // --- private switch suspended: serial + public heartbeats keep the cluster whole ------
     const priv = await runDrill("private-down", stack, { print });
     report(priv);
@@ -123,7 +175,7 @@ describe("examples/ha-cluster drills on real UML", () => {
     expect(split.holdersAfter).toHaveLength(1);
     expect(await stack.config("cut")).toBe("false");
 
-    const d = await t.stack.destroy();
+    const d = await t!.stack.destroy();
     expect(d.summary.result).toBe("succeeded");
     expect(processesMentioning(labDir)).toEqual([]);
   }, 3_000_000);

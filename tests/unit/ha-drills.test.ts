@@ -2,7 +2,12 @@
 import { pingOutage, parsePing } from "../../examples/ha-cluster/drills/probe";
 import { parseArgs, DrillUsageError } from "../../examples/ha-cluster/drills/main";
 import { findDrill, DRILLS } from "../../examples/ha-cluster/drills/drills";
-import { decodeCableLog } from "../../examples/ha-cluster/drills/sniff";
+import {
+  decodeCableLog,
+  packetLine,
+  parseTcpdump,
+  summarizePackets,
+} from "../../examples/ha-cluster/drills/sniff";
 import { writerResult } from "../../examples/ha-cluster/drills/writer-probe";
 import { defaultProbe } from "../../examples/ha-cluster/drills/runner";
 import { Cluster } from "../../examples/ha-cluster/drills/cluster";
@@ -64,6 +69,47 @@ describe("serial cable log", () => {
     ]);
     expect(decodeCableLog(dump, 1)).toHaveLength(1);
     expect(decodeCableLog("garbage\n 3e 3e")).toEqual([]);
+  });
+});
+
+describe("public switch pcap (tcpdump -r -nn -tt)", () => {
+  // Lines as tcpdump 4.99 printed them from the ha-cluster's public hub capture.
+  const text = [
+    "1795790998.131000 IP 10.0.0.2.34598 > 10.0.0.255.694: UDP, length 307",
+    "1795790998.361000 IP 10.0.0.1.58068 > 10.0.0.255.694: UDP, length 281",
+    "1795791514.950000 IP 10.0.0.10.36996 > 10.0.0.100.2049: Flags [P.], seq 1:45, ack 1, win 4015, options [nop,nop,TS val 2376651389 ecr 1700029637], length 44: NFS request xid 3550056915 40 null",
+    "1795791514.951000 IP 10.0.0.100.2049 > 10.0.0.10.36996: Flags [P.], seq 1:29, ack 45, win 4070, options [nop,nop,TS val 1700029638 ecr 2376651389], length 28: NFS reply xid 3550056915 reply ok 24 null",
+    "1795791515.000000 IP 10.0.0.10.777 > 10.0.0.100.2049: Flags [P.], seq 1:45, ack 1, length 140: NFS request xid 77 136 write fh Unknown/0100 12 (12) bytes @ 40 <filesync>",
+    "1795791515.001000 IP 10.0.0.10.777 > 10.0.0.100.2049: Flags [.], ack 1177, win 4006, length 0",
+    "1795791515.002000 ARP, Request who-has 10.0.0.100 tell 10.0.0.10, length 28",
+    "reading from file x.pcap, link-type EN10MB (Ethernet), snapshot length 65535",
+    "",
+  ].join("\n");
+
+  test("heartbeat packets per sender; NFS requests (by operation) and replies; TCP acks are neither", () => {
+    const packets = parseTcpdump(text);
+    expect(packets).toHaveLength(6);
+    expect(packets[0]).toMatchObject({ src: "10.0.0.2", sport: 34598, dst: "10.0.0.255", dport: 694 });
+    expect(summarizePackets(packets)).toEqual({
+      packets: 6,
+      heartbeat: { "10.0.0.2": 1, "10.0.0.1": 1 },
+      nfs: { requests: 2, replies: 1, from: ["10.0.0.10"], ops: { null: 1, write: 1 } },
+    });
+    // `since` drops what came before the drill
+    expect(summarizePackets(packets, 1795791515).nfs).toEqual({
+      requests: 1,
+      replies: 0,
+      from: ["10.0.0.10"],
+      ops: { write: 1 },
+    });
+    expect(summarizePackets(parseTcpdump("garbage\n"))).toMatchObject({ packets: 0, heartbeat: {} });
+  });
+
+  test("a packet in one short line: the NFS decoding, not the TCP options", () => {
+    const [hb, , req, , , ack] = parseTcpdump(text);
+    expect(packetLine(hb)).toBe("1795790998.131 10.0.0.2.34598 > 10.0.0.255.694: UDP, length 307");
+    expect(packetLine(req)).toMatch(/2049: NFS request xid 3550056915 40 null$/);
+    expect(packetLine(ack)).toMatch(/2049: TCP, length 0$/);
   });
 });
 

@@ -1,9 +1,18 @@
 // The drills, in the talk's order. Each prints its steps (what it does, what to watch), does
 // them, watches the cluster and the client, and restores the cluster at the end.
 import * as fs from "fs";
-import type { Drill, DrillRun } from "./runner";
+import type { Drill, DrillRun, ManualSeen } from "./runner";
 import type { FaultKey } from "./stack";
-import { decodeCableLog } from "./sniff";
+import {
+  decodeCableLog,
+  HEARTBEAT_PORT,
+  NFS_PORT,
+  packetLine,
+  parseTcpdump,
+  summarizePackets,
+} from "./sniff";
+import { run } from "../../../provider/host/process";
+import { CLIENT_MOUNT, EXPORT_DIR, WRITER } from "../cluster";
 
 const other = (n: string) => (n === "one" ? "two" : "one");
 const HB = "for d in /usr/share/heartbeat /usr/lib/heartbeat; do [ -x $d/%s ] && exec $d/%s; done; exit 127";
@@ -130,6 +139,9 @@ const RES = "/etc/ha.d/resource.d";
 const ip = (op: string) => `${RES}/IPaddr2 10.0.0.100/24/eth0 ${op}`;
 const nfs = (op: string) => `${RES}/hanfs ${op}`;
 const fsys = (op: string) => `${RES}/Filesystem /dev/ubdb /srv/ha ext4 ${op}`;
+const EXPORT = EXPORT_DIR;
+const CLIENT_DIR = CLIENT_MOUNT;
+const LOG = WRITER.log;
 
 /** Steps run in order on nodes; each printed with its output's last line. */
 async function byHand(d: DrillRun, steps: [string, string][]): Promise<void> {
@@ -139,27 +151,33 @@ async function byHand(d: DrillRun, steps: [string, string][]): Promise<void> {
   }
 }
 
-/** Move the resources from `a` to `b` by hand, in the right order or with the address first. */
-const moveSteps = (a: string, b: string, wrong: boolean): [string, string][] =>
-  wrong
-    ? [
-        [a, ip("stop")],
-        [b, ip("start")],
-        [b, nfs("start")],
-        [a, nfs("stop")],
-        [a, fsys("stop")],
-        [b, nfs("stop")],
-        [b, fsys("start")],
-        [b, nfs("start")],
-      ]
-    : [
-        [a, ip("stop")],
-        [a, nfs("stop")],
-        [a, fsys("stop")],
-        [b, fsys("start")],
-        [b, nfs("start")],
-        [b, ip("start")],
-      ];
+/** Move the resources from `a` to `b` by hand in the right order (address, NFS, disk off; disk, NFS, address on). */
+const moveSteps = (a: string, b: string): [string, string][] => [
+  [a, ip("stop")],
+  [a, nfs("stop")],
+  [a, fsys("stop")],
+  [b, fsys("start")],
+  [b, nfs("start")],
+  [b, ip("start")],
+];
+
+/** The wrong order: `b` takes the address and starts NFS before it has the disk ... */
+const wrongFirst = (a: string, b: string): [string, string][] => [
+  [a, ip("stop")],
+  [b, ip("start")],
+  [b, nfs("start")],
+];
+/** ... and the disk follows later. */
+const wrongThen = (a: string, b: string): [string, string][] => [
+  [a, nfs("stop")],
+  [a, fsys("stop")],
+  [b, nfs("stop")],
+  [b, fsys("start")],
+  [b, nfs("start")],
+];
+
+/** Seconds the wrong state (address and NFS on the heir, the disk on the holder) is held. */
+export const WRONG_WINDOW_S = 15;
 
 function manualFailover(name: string, summary: string, wrong: boolean): Drill {
   return {
@@ -170,33 +188,134 @@ function manualFailover(name: string, summary: string, wrong: boolean): Drill {
       const heir = other(holder);
       d.step(
         wrong
-          ? `By hand, the address first: ${heir} takes 10.0.0.100 and starts NFS while ${holder} still has the disk; then the disk follows`
+          ? `By hand, the address first: ${heir} takes 10.0.0.100 and starts NFS while ${holder} still has the disk (held ${WRONG_WINDOW_S} s); then the disk follows`
           : `By hand on ${holder}: IPaddr2 stop, hanfs stop, Filesystem stop; on ${heir}: Filesystem start, hanfs start, IPaddr2 start`,
         wrong
-          ? `the client's requests reach ${heir}, whose export (fsid=1) is the empty ${"/srv/ha/data"} of its root disk: the writer logs "Stale file handle"`
+          ? `the client's requests reach ${heir}, whose export (fsid=1) is the empty ${EXPORT} of its root disk: ` +
+              "the writer's records go there (or fail with a stale handle) and are hidden once the shared disk is mounted over it"
           : "the writer hangs while nothing holds the address, then continues; no record lost, no stale handle",
       );
+      const seen: ManualSeen = { clientListing: "", heirRootRecords: 0, writerErrors: [] };
       await d.measure(
         `${name} (${holder} -> ${heir})`,
-        () => byHand(d, moveSteps(holder, heir, wrong)),
+        async () => {
+          if (!wrong) return byHand(d, moveSteps(holder, heir));
+          await byHand(d, wrongFirst(holder, heir));
+          await new Promise((r) => setTimeout(r, WRONG_WINDOW_S * 1000));
+          // What the client sees now: the heir's export, not the shared disk.
+          const c = await d.cluster.sh(
+            "client",
+            `timeout -s KILL 15 ls ${CLIENT_DIR}; echo "records: $(timeout -s KILL 10 wc -l < ${CLIENT_DIR}/records)"`,
+            40_000,
+          );
+          seen.clientListing = (c?.out.trim() || "(no answer)").replace(/\n/g, "; ");
+          d.note(`the client's ${CLIENT_DIR} while ${heir} serves without the disk: ${seen.clientListing}`);
+          const h = await d.cluster.sh(
+            heir,
+            `mountpoint -q /srv/ha && echo mounted || echo "/srv/ha is ${heir}'s root disk"; ls ${EXPORT}`,
+          );
+          d.note(`${heir}: ${(h?.out.trim() || "(no answer)").replace(/\n/g, "; ")}`);
+          await byHand(d, wrongThen(holder, heir));
+        },
         () => d.cluster.holdsService(heir),
       );
-      if (wrong)
-        // What the wrong order left on the heir's root disk under the mount point.
-        await d.cluster.sh(
+      d.result.holdersDuring = await d.cluster.holders();
+      if (wrong) {
+        // The writer's errors, and what the wrong order left on the heir's root disk under the
+        // mount point (the records acknowledged there), which is then removed.
+        const e = await d.cluster.sh("client", `grep '^err' ${LOG} | tail -n 3`);
+        seen.writerErrors = (e?.out.trim() ?? "").split("\n").filter((l) => l);
+        const r = await d.cluster.sh(
           heir,
-          `${nfs("stop")}; ${fsys("stop")}; rm -rf /srv/ha/data /srv/ha/nfs-state; ${fsys("start")}; ${nfs("start")}`,
-          120_000,
+          `${nfs("stop")} >/dev/null 2>&1; ${fsys("stop")} >/dev/null 2>&1; ` +
+            `echo "root-disk records: $(cat ${EXPORT}/records 2>/dev/null | wc -l)"; ` +
+            `rm -rf ${EXPORT} /srv/ha/nfs-state; ${fsys("start")} >/dev/null 2>&1; ${nfs("start")} >/dev/null 2>&1`,
+          180_000,
         );
+        seen.heirRootRecords = Number(/root-disk records: (\d+)/.exec(r?.out ?? "")?.[1] ?? 0);
+        d.note(
+          `acknowledged records written to ${heir}'s root disk under ${EXPORT} (hidden by the shared disk's mount, then removed): ${seen.heirRootRecords}`,
+        );
+        d.note(`the writer's errors: ${seen.writerErrors.length ? seen.writerErrors.join(" | ") : "none"}`);
+      }
+      d.result.manual = seen;
       d.step(
         `Back by hand in the right order: ${heir} -> ${holder}`,
         "heartbeat's view (the holder owns them) is true again",
       );
-      await byHand(d, moveSteps(heir, holder, false));
+      await byHand(d, moveSteps(heir, holder));
       await d.logs();
       await d.restore();
     },
   };
+}
+
+/** Seconds of traffic the sniff drill reads back from the public switch's pcap. */
+export const SNIFF_SECONDS = 6;
+
+/** The public hub's pcap (Capture on the vde hub) read with `tcpdump -r`: heartbeat and NFS. */
+async function sniffPublic(d: DrillRun): Promise<void> {
+  const pcap = d.cluster.o.publicPcap as string | undefined;
+  if (!pcap) {
+    d.step(
+      "Listen on the client for heartbeat's broadcasts (UDP 694 on the public switch) for 4 s",
+      "the plain-text heartbeat messages (t=status, st=active, src=one/two, seq, hg, ts)",
+    );
+    d.note(
+      "the public switch is not captured (config publicHub/sniff false): listening with nc on the client",
+    );
+    const r = await d.cluster.sh(
+      "client",
+      "timeout 4 nc -u -l -p 694 | tr -c '[:print:]\\n' '.' | head -c 1200; echo",
+      20_000,
+    );
+    d.print((r?.out ?? "(no answer)").replace(/^/gm, "      "));
+    d.note(`heartbeat packets read on the client: ${/t=status/.test(r?.out ?? "") ? "yes" : "no"}`);
+    d.result.sniff = { heartbeatText: r?.out ?? "" };
+    return;
+  }
+  d.step(
+    `The client writes and reads ${CLIENT_DIR}/sniff for ${SNIFF_SECONDS} s; then tcpdump -r ${pcap}`,
+    "heartbeat's broadcasts from one and two (UDP 694, plain text: t=status, st=active, src=, seq=), " +
+      `the client's NFS requests to ${d.cluster.o.serviceAddress}:2049 (write, getattr, ...) and the holder's replies`,
+  );
+  // The capture stamps frames with the host's clock.
+  const since = Date.now() / 1000;
+  await d.cluster.sh(
+    "client",
+    `i=0; while [ $i -lt ${SNIFF_SECONDS * 5} ]; do echo "sniff $i" >>${CLIENT_DIR}/sniff; i=$((i+1)); sleep 0.2; done; ` +
+      `wc -l < ${CLIENT_DIR}/sniff; rm -f ${CLIENT_DIR}/sniff`,
+    60_000,
+  );
+  // tcpdump reads the file while the capture still writes it (a last partial frame: exit 1).
+  const filter = ["udp", "port", String(HEARTBEAT_PORT), "or", "tcp", "port", String(NFS_PORT)];
+  const r = await run("tcpdump", ["-r", pcap, "-nn", "-tt", ...filter], { allowFailure: true });
+  const packets = parseTcpdump(r.stdout).filter((p) => p.time >= since);
+  const s = summarizePackets(packets);
+  const shown = [
+    ...packets.filter((p) => p.dport === HEARTBEAT_PORT).slice(0, 4),
+    ...packets.filter((p) => /NFS (request|reply)/.test(p.rest)).slice(0, 6),
+  ];
+  for (const p of shown) d.print(`      ${packetLine(p)}`);
+  // The last heartbeat packet's payload as text (tcpdump -A): heartbeat's messages are plain text.
+  const a = await run("tcpdump", ["-r", pcap, "-nn", "-A", "udp", "port", String(HEARTBEAT_PORT)], {
+    allowFailure: true,
+  });
+  const last = a.stdout.split(/\n(?=\d\d:\d\d:\d\d\.\d+ IP )/).pop() ?? "";
+  const text = (last.match(/[a-z]+=[^\s,]+/g) ?? []).join(" ");
+  d.print(`      a heartbeat packet's payload: ${text.slice(0, 240)}`);
+  d.result.sniff = { pcap, summary: s, heartbeatText: text };
+  d.note(
+    `pcap ${pcap}, last ${SNIFF_SECONDS} s: ${s.packets} heartbeat/NFS packets; heartbeat from ` +
+      `${
+        Object.entries(s.heartbeat)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(", ") || "nobody"
+      }; ` +
+      `NFS: ${s.nfs.requests} requests from ${s.nfs.from.join(", ") || "nobody"} (${Object.entries(s.nfs.ops)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ")}), ${s.nfs.replies} replies`,
+  );
 }
 
 const SPLIT: FaultKey[] = ["publicDown", "privateDown", "cut"];
@@ -350,20 +469,10 @@ export const DRILLS: Drill[] = [
   {
     name: "sniff",
     summary:
-      "read heartbeat's packets on the public switch (from the client) and the serial cable's byte log",
+      "read the public hub's pcap (heartbeat UDP 694, the client's NFS on 2049) with tcpdump -r, and the serial cable's byte log",
     async run(d) {
       await d.begin();
-      d.step(
-        "Listen on the client for heartbeat's broadcasts (UDP 694 on the public switch) for 4 s",
-        "the plain-text heartbeat messages (t=status, st=active, src=one/two, seq, hg, ts)",
-      );
-      const r = await d.cluster.sh(
-        "client",
-        "timeout 4 nc -u -l -p 694 | tr -c '[:print:]\\n' '.' | head -c 1200; echo",
-        20_000,
-      );
-      d.print((r?.out ?? "(no answer)").replace(/^/gm, "      "));
-      d.note(`heartbeat packets read on the client: ${/t=status/.test(r?.out ?? "") ? "yes" : "no"}`);
+      await sniffPublic(d);
       d.step(
         "The serial cable's byte log (cableLog output): what crossed /dev/ttyS1",
         "the same messages, on the wire",
@@ -375,15 +484,14 @@ export const DRILLS: Drill[] = [
         const buf = Buffer.alloc(Math.min(size, 16_384));
         fs.readSync(fd, buf, 0, buf.length, size - buf.length);
         fs.closeSync(fd);
-        for (const c of decodeCableLog(buf.toString("latin1"))) {
+        const chunks = decodeCableLog(buf.toString("latin1"));
+        for (const c of chunks) {
           d.print(`      ${c.direction === ">" ? "one -> two" : "two -> one"} at ${c.time}:`);
           d.print(c.text.trimEnd().replace(/^/gm, "        "));
         }
+        d.result.sniff = { ...(d.result.sniff ?? {}), cableText: chunks.map((c) => c.text).join("\n") };
         d.note(`serial cable log: ${size} bytes of hex dump in ${log}`);
       } else d.note("no serial cable log (the cable is not logged: `log: true` on the SerialCable)");
-      d.note(
-        "a pcap of the switch needs a Capture on a vde switch (engine vde, hub): not in this program yet",
-      );
       await d.restore();
     },
   },

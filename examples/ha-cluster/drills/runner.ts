@@ -5,6 +5,7 @@ import { sleep } from "../../../provider/host/process";
 import { PingProbe, Probe, ProbeResult } from "./probe";
 import { WriterProbe } from "./writer-probe";
 import type { DrillStack, FaultKey } from "./stack";
+import type { SniffSummary } from "./sniff";
 
 export interface Outage {
   label: string;
@@ -30,6 +31,20 @@ export interface DrillResult {
   logs: Record<string, string[]>;
   /** Split brain: who had the shared disk mounted, and the refused mount. */
   sharedDisk?: { mounted: string[]; refused: string[] };
+  /** Manual failover: what the client and the heir showed. */
+  manual?: ManualSeen;
+  /** Sniff: the public pcap's summary, a heartbeat payload, the cable's decoded text. */
+  sniff?: { pcap?: string; summary?: SniffSummary; heartbeatText?: string; cableText?: string };
+}
+
+/** What a manual failover showed (the wrong order: the heir served its root disk's directory). */
+export interface ManualSeen {
+  /** `ls` of the client's mount (and the records' line count) while the heir served without the disk. */
+  clientListing: string;
+  /** Records the client wrote to the heir's root disk under the export (hidden by the mount). */
+  heirRootRecords: number;
+  /** The writer's last `err` lines (e.g. Stale file handle). */
+  writerErrors: string[];
 }
 
 export interface Drill {
