@@ -49,7 +49,7 @@ done
 while [ ! -e "$D/client/state/reached" ]; do sleep 0.05; done
 `;
 
-async function plainCluster(backing: string): Promise<number> {
+export async function plainCluster(backing: string): Promise<number> {
   return timePlainScript("ubh", PLAIN_SCRIPT, backing, (dir) => {
     const addrs: Record<string, string[]> = {
       one: [`${PUBLIC.one}/24`, `${PRIVATE.one}/24`],
