@@ -18,9 +18,9 @@ import {
   PRIVATE,
   SERVICE_ADDRESS,
   haCf,
-  haResources,
   authKeys,
   nodeStartup,
+  hanfsScript,
 } from "../examples/ha-cluster/cluster";
 import { runDrill } from "../examples/ha-cluster/drills/main";
 import { DrillStack } from "../examples/ha-cluster/drills/stack";
@@ -28,7 +28,8 @@ import { DrillStack } from "../examples/ha-cluster/drills/stack";
 const TALK = "talk: hangs for a while, then continues";
 
 // The floor: two uml_switches and three guests started by hand (no serial cable: heartbeat
-// runs over both Ethernets), until the client reaches the service address.
+// runs over both Ethernets; no shared disk or NFS: the service address is the only
+// resource), until the client reaches the service address.
 const PLAIN_SCRIPT = `
 set -e
 D=$1; B=$2
@@ -48,7 +49,7 @@ done
 while [ ! -e "$D/client/state/reached" ]; do sleep 0.05; done
 `;
 
-async function plainCluster(backing: string): Promise<number> {
+export async function plainCluster(backing: string): Promise<number> {
   return timePlainScript("ubh", PLAIN_SCRIPT, backing, (dir) => {
     const addrs: Record<string, string[]> = {
       one: [`${PUBLIC.one}/24`, `${PRIVATE.one}/24`],
@@ -72,7 +73,15 @@ async function plainCluster(backing: string): Promise<number> {
         continue;
       }
       fs.writeFileSync(path.join(g, "files/etc/ha.d/ha.cf"), haCf().replace("serial /dev/ttyS1\n", ""));
-      fs.writeFileSync(path.join(g, "files/etc/ha.d/haresources"), haResources());
+      // No shared disk or NFS here: the address is the only resource (the full group needs
+      // /dev/ubdb). nodeStartup chmods the hanfs script, so it is there (set -e: the startup
+      // stopped at that chmod without it, and heartbeat never started).
+      fs.writeFileSync(
+        path.join(g, "files/etc/ha.d/haresources"),
+        `one IPaddr2::${SERVICE_ADDRESS}/24/eth0\n`,
+      );
+      fs.mkdirSync(path.join(g, "files/etc/ha.d/resource.d"), { recursive: true, mode: 0o755 });
+      fs.writeFileSync(path.join(g, "files/etc/ha.d/resource.d/hanfs"), hanfsScript());
       fs.writeFileSync(path.join(g, "files/etc/ha.d/authkeys"), authKeys("umlab-ha-bench"));
       fs.writeFileSync(path.join(g, "startup"), nodeStartup(true));
     }
@@ -96,7 +105,7 @@ export async function benchHa(): Promise<Figure[]> {
       value: upSecs,
       unit: "s",
       baseline: plain,
-      baselineLabel: "plain shell script (no serial cable)",
+      baselineLabel: "plain shell script (no serial cable, no shared disk/NFS)",
     });
     const drills = new DrillStack(workDir, stackName, { ...process.env, ...env });
     for (const name of ["takeover", "standby", "kill-host"]) {
