@@ -40,6 +40,17 @@ const ab = link
     })
   : undefined;
 
+// vxlan: JSON {a, b}: the hosts' addresses between them; a VxlanLink swA <-> swB instead.
+const vxlan = config.getObject<{ a: string; b: string }>("vxlan");
+const vx = vxlan
+  ? new umlab.VxlanLink("vx", { lab, a: a.sw, labB, b: b.sw, addresses: vxlan, suspended: linkSuspended })
+  : undefined;
+export const vxlanInfo = vx
+  ? vx.ends.map((e) =>
+      pulumi.all([e.devices, e.pid, e.vni]).apply(([devices, pid, vni]) => ({ devices, pid, vni })),
+    )
+  : undefined;
+
 export const linkInfo = ab ? { pid: ab.pid, logPath: ab.logPath } : undefined;
 export const labDirs = { a: lab.dir, b: labB.dir };
 export const switches = [a.sw, b.sw].map((s) => ({ pid: s.pid, control: s.control }));
