@@ -18,8 +18,11 @@ const linkSuspended = config.getBoolean("linkSuspended") ?? false;
 const lab = new umlab.Lab("lab", { host: hostA });
 const labB = lab.on(hostB);
 
-const side = (l: umlab.Lab, tag: string, address: string) => {
-  const sw = new umlab.Switch(`sw${tag}`, { lab: l, engine: "vde" });
+// floor (bench/multihost.ts): guest B on host A, on swA (the same two guests on one switch).
+const floor = config.getBoolean("floor") ?? false;
+
+const side = (l: umlab.Lab, tag: string, address: string, on?: umlab.Switch) => {
+  const sw = on ?? new umlab.Switch(`sw${tag}`, { lab: l, engine: "vde" });
   const g = new umlab.Guest(`g${tag}`, {
     lab: l,
     disks: [new umlab.CowDisk(`g${tag}-root`, { lab: l, backing })],
@@ -28,7 +31,7 @@ const side = (l: umlab.Lab, tag: string, address: string) => {
   return { sw, g };
 };
 const a = side(lab, "a", "10.0.0.1/24");
-const b = side(labB, "b", "10.0.0.2/24");
+const b = floor ? side(lab, "b", "10.0.0.2/24", a.sw) : side(labB, "b", "10.0.0.2/24");
 
 const ab = link
   ? new umlab.HostLink("ab", {
