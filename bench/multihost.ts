@@ -2,7 +2,7 @@
 // a netns + sshd each, joined by a veth) across each HostLink mechanism (a VDE cable over SSH;
 // a VXLAN kernel tunnel), beside the same two guests on one switch on one host (the floor):
 // ping latency (min/avg/max of 50 pings at 20 ms) and TCP throughput (`yes | head -c` through busybox nc,
-// timed in the sending guest). One stack (tests/integration/multihost-program), re-configured.
+// timed in the sending guest), guests' MTU 1450 in every case. One stack (tests/integration/multihost-program), re-configured.
 import * as path from "path";
 import type { Figure } from "./index";
 import { testStack, type TestStack } from "../tests/helpers/stack";
@@ -34,6 +34,8 @@ export function parseReal(out: string): number | undefined {
 }
 
 async function measure(gA: G, gB: G, label: string): Promise<Record<string, number>> {
+  // The same MTU everywhere: a VXLAN carries 1450 bytes inside (bigger frames are dropped).
+  for (const g of [gA, gB]) await consoleRun(g, "ip link set eth0 mtu 1450", 30_000);
   if (!(await waitFor(() => consolePing(gA, "10.0.0.2", `bench-${label.replace(/\W/g, "")}`), 240_000, 1000)))
     throw new Error(
       `${label}: guests do not reach each other\n` +
