@@ -23,6 +23,7 @@ const PROVIDERS = {
   snapshotProvider: () => require("./lab/snapshot-resource").snapshotProvider,
   sharedDiskProvider: () => require("./disk/shareddisk").sharedDiskProvider,
   hostLinkProvider: () => require("./net/hostlink").hostLinkProvider,
+  tunnelEndProvider: () => require("./net/tunnel").tunnelEndProvider,
 } satisfies Record<string, () => Provider>;
 
 export type ProviderName = keyof typeof PROVIDERS;

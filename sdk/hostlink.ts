@@ -3,6 +3,7 @@ import { UmlabResource, sameHostOrThrow } from "./resource";
 import type { Lab } from "./lab";
 import type { Switch } from "./switch";
 import { hostLinkSchema } from "../provider/net/hostlink";
+import { tunnelEndSchema, tunnelVni } from "../provider/net/tunnel";
 import { parseHost, type HostInput } from "../provider/host/remote-argv";
 import { preflight } from "./validate";
 
@@ -52,5 +53,77 @@ export class HostLink extends UmlabResource {
       "umlab",
       "HostLink",
     );
+  }
+}
+
+export interface VxlanLinkArgs {
+  /** Switch A's lab (its host), and switch A there (engine "vde"). */
+  lab: Lab;
+  a: Switch;
+  /** Switch B's lab part (`lab.on(hostB)`), and switch B there (engine "vde"). */
+  labB: Lab;
+  b: Switch;
+  /** Each host's address on the network between the hosts (the tunnel's outer addresses). */
+  addresses: { a: string; b: string };
+  /** UDP port (default 4789, both ends). */
+  port?: number;
+  /** Name on the hosts (devices, log); default: the resource name. */
+  name?: string;
+  /** A fault: the vxlan devices are down (nothing crosses); `false` resumes. */
+  suspended?: boolean;
+}
+
+/** One end of a VxlanLink (provider/net/tunnel.ts), made on its lab's host. */
+export class TunnelEnd extends UmlabResource {
+  declare readonly devices: pulumi.Output<{ vxlan: string; tap: string; bridge: string }>;
+  declare readonly pid: pulumi.Output<number>;
+  declare readonly vni: pulumi.Output<number>;
+  declare readonly suspended: pulumi.Output<boolean>;
+
+  constructor(name: string, inputs: pulumi.Inputs, lab: Lab, opts?: pulumi.CustomResourceOptions) {
+    super(
+      "tunnelEndProvider",
+      name,
+      { ...inputs, devices: undefined, pid: undefined, instance: undefined, logPath: undefined },
+      lab.resourceOptions(opts),
+      "umlab",
+      "TunnelEnd",
+    );
+  }
+}
+
+/**
+ * A link between switches on two hosts through the kernel: a VXLAN tunnel (VNI from the lab
+ * and the link name) bridged to a tap on each side, MTU 1450 inside. Each end is made on its
+ * own host; destroy removes the devices on both. Guests' frames above 1450 bytes are dropped:
+ * set the guests' NIC MTU to 1450 (e.g. `ip link set eth0 mtu 1450`).
+ */
+export class VxlanLink {
+  readonly ends: [TunnelEnd, TunnelEnd];
+
+  constructor(name: string, args: VxlanLinkArgs, opts?: pulumi.CustomResourceOptions) {
+    sameHostOrThrow("VxlanLink", name, args.lab, args.a, "a (switch A)");
+    sameHostOrThrow("VxlanLink", name, args.labB, args.b, "b (switch B)");
+    const linkName = args.name ?? name;
+    const vni = tunnelVni(`${args.lab.labId}/${linkName}`);
+    const end = (tag: "a" | "b", lab: Lab, sw: Switch, local: string, remote: string) => {
+      const inputs = {
+        labDir: lab.dir,
+        name: linkName,
+        control: sw.control,
+        vni,
+        local,
+        remote,
+        port: args.port ?? 4789,
+        switchInstance: sw.instance,
+        suspended: args.suspended ?? false,
+      };
+      preflight("VxlanLink", name, tunnelEndSchema(), inputs);
+      return new TunnelEnd(`${name}-${tag}`, inputs, lab, opts);
+    };
+    this.ends = [
+      end("a", args.lab, args.a, args.addresses.a, args.addresses.b),
+      end("b", args.labB, args.b, args.addresses.b, args.addresses.a),
+    ];
   }
 }

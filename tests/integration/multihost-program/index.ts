@@ -18,8 +18,11 @@ const linkSuspended = config.getBoolean("linkSuspended") ?? false;
 const lab = new umlab.Lab("lab", { host: hostA });
 const labB = lab.on(hostB);
 
-const side = (l: umlab.Lab, tag: string, address: string) => {
-  const sw = new umlab.Switch(`sw${tag}`, { lab: l, engine: "vde" });
+// floor (bench/multihost.ts): guest B on host A, on swA (the same two guests on one switch).
+const floor = config.getBoolean("floor") ?? false;
+
+const side = (l: umlab.Lab, tag: string, address: string, on?: umlab.Switch) => {
+  const sw = on ?? new umlab.Switch(`sw${tag}`, { lab: l, engine: "vde" });
   const g = new umlab.Guest(`g${tag}`, {
     lab: l,
     disks: [new umlab.CowDisk(`g${tag}-root`, { lab: l, backing })],
@@ -28,7 +31,7 @@ const side = (l: umlab.Lab, tag: string, address: string) => {
   return { sw, g };
 };
 const a = side(lab, "a", "10.0.0.1/24");
-const b = side(labB, "b", "10.0.0.2/24");
+const b = floor ? side(lab, "b", "10.0.0.2/24", a.sw) : side(labB, "b", "10.0.0.2/24");
 
 const ab = link
   ? new umlab.HostLink("ab", {
@@ -38,6 +41,17 @@ const ab = link
       peer: config.requireObject<umlab.Host>("peerB"),
       suspended: linkSuspended,
     })
+  : undefined;
+
+// vxlan: JSON {a, b}: the hosts' addresses between them; a VxlanLink swA <-> swB instead.
+const vxlan = config.getObject<{ a: string; b: string }>("vxlan");
+const vx = vxlan
+  ? new umlab.VxlanLink("vx", { lab, a: a.sw, labB, b: b.sw, addresses: vxlan, suspended: linkSuspended })
+  : undefined;
+export const vxlanInfo = vx
+  ? vx.ends.map((e) =>
+      pulumi.all([e.devices, e.pid, e.vni]).apply(([devices, pid, vni]) => ({ devices, pid, vni })),
+    )
   : undefined;
 
 export const linkInfo = ab ? { pid: ab.pid, logPath: ab.logPath } : undefined;
