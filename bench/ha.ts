@@ -1,10 +1,11 @@
 // HA cluster benchmarks (examples/ha-cluster): the client's outage per drill (takeover,
-// hb_standby failover and failback, kill -9 from the host), measured by the drill runner's
+// hb_standby failover and failback, kill -9 from the host, the softdog's reboot and the failback
+// after it), measured by the drill runner's
 // probe (the client's NFS writer: the longest gap between acknowledged synchronous records;
 // every acknowledged record read back), beside the talk's expectation;
 // and `pulumi up` of the cluster until its checks pass beside a plain shell script that starts
 // the same switches and three guests until the client reaches the service address.
-// Figures, never pass/fail. (The watchdog drill joins when the NFS cluster lands.)
+// Figures, never pass/fail.
 import * as fs from "fs";
 import * as path from "path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
@@ -108,7 +109,7 @@ export async function benchHa(): Promise<Figure[]> {
       baselineLabel: "plain shell script (no serial cable, no shared disk/NFS)",
     });
     const drills = new DrillStack(workDir, stackName, { ...process.env, ...env });
-    for (const name of ["takeover", "standby", "kill-host"]) {
+    for (const name of ["takeover", "standby", "kill-host", "watchdog"]) {
       const r = await runDrill(name, drills, { print: () => undefined });
       for (const o of r.outages)
         figures.push({
