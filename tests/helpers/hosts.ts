@@ -213,3 +213,9 @@ export function overTunnel(h: SimHost): HostInput {
   const { proxyCommand: _p, ...rest } = h.host;
   return { ...rest, address: h.tunnelAddress };
 }
+
+/** Files and directories left under a simulated host's runtime root (the root itself stays, by design). */
+export function leftUnder(root: string): string[] {
+  if (!fs.existsSync(root)) return [];
+  return (fs.readdirSync(root, { recursive: true }) as string[]).map((f) => path.join(root, f));
+}

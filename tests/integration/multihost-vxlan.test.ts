@@ -3,11 +3,17 @@
 // made in its own host's namespace through the remote layer. Guests ping across; a 1472-byte
 // ping does not fit in the tunnel and a 1400-byte one does; suspending it stops traffic and
 // resuming restores it; destroy leaves no tunnel device on either host, no process, no file.
-import * as fs from "fs";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
-import { labSandbox, LabSandbox, processesMentioning, consolePing, consoleRun } from "../helpers/lab";
-import { simHosts, SimHosts, SimHost } from "../helpers/hosts";
+import {
+  labSandbox,
+  LabSandbox,
+  processesMentioning,
+  killGroupsMentioning,
+  consolePing,
+  consoleRun,
+} from "../helpers/lab";
+import { simHosts, SimHosts, SimHost, leftUnder } from "../helpers/hosts";
 import { buildImage, resolveSpec } from "../../provider/image/provider";
 import { processAlive } from "../../provider/host/process";
 
@@ -17,11 +23,6 @@ interface End {
   devices: { vxlan: string; tap: string; bridge: string };
   pid: number;
   vni: number;
-}
-
-function leftUnder(root: string): string[] {
-  if (!fs.existsSync(root)) return [];
-  return (fs.readdirSync(root, { recursive: true }) as string[]).map((f) => path.join(root, f));
 }
 
 describe("a VxlanLink between two hosts (simulated: netns + sshd each)", () => {
@@ -40,13 +41,7 @@ describe("a VxlanLink between two hosts (simulated: netns + sshd each)", () => {
 
   afterAll(async () => {
     for (const t of stacks) await t.dispose().catch(() => undefined);
-    for (const h of sim?.hosts ?? [])
-      for (const p of processesMentioning(h.host.runtimeRoot))
-        try {
-          process.kill(-p.pgid, "SIGKILL");
-        } catch {
-          /* gone */
-        }
+    for (const h of sim?.hosts ?? []) killGroupsMentioning(h.host.runtimeRoot);
     sim?.teardown();
     sandbox?.cleanup();
   }, 300_000);

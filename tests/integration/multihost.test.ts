@@ -9,8 +9,15 @@
 import * as fs from "fs";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
-import { labSandbox, LabSandbox, processesMentioning, consolePing, consoleRun } from "../helpers/lab";
-import { simHosts, SimHosts, SimHost, overTunnel } from "../helpers/hosts";
+import {
+  labSandbox,
+  LabSandbox,
+  processesMentioning,
+  killGroupsMentioning,
+  consolePing,
+  consoleRun,
+} from "../helpers/lab";
+import { simHosts, SimHosts, SimHost, overTunnel, leftUnder } from "../helpers/hosts";
 import { buildImage, resolveSpec } from "../../provider/image/provider";
 import { processAlive, waitFor } from "../../provider/host/process";
 import { sha256File } from "../../provider/image/cache";
@@ -32,12 +39,6 @@ function inNamespaceOf(pid: number, h: SimHost): boolean {
   return link === `net:[${want}]`;
 }
 
-/** Files and directories left under a runtime root (the root itself stays, by design). */
-function leftUnder(root: string): string[] {
-  if (!fs.existsSync(root)) return [];
-  return (fs.readdirSync(root, { recursive: true }) as string[]).map((f) => path.join(root, f));
-}
-
 describe("a lab over two hosts (simulated: netns + sshd each)", () => {
   let sandbox: LabSandbox | undefined;
   let sim: SimHosts | undefined;
@@ -54,14 +55,7 @@ describe("a lab over two hosts (simulated: netns + sshd each)", () => {
 
   afterAll(async () => {
     for (const t of stacks) await t.dispose().catch(() => undefined);
-    for (const h of sim?.hosts ?? []) {
-      for (const p of processesMentioning(h.host.runtimeRoot))
-        try {
-          process.kill(-p.pgid, "SIGKILL");
-        } catch {
-          /* gone */
-        }
-    }
+    for (const h of sim?.hosts ?? []) killGroupsMentioning(h.host.runtimeRoot);
     sim?.teardown();
     sandbox?.cleanup();
   }, 300_000);
