@@ -3,9 +3,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { PulumiCommand } from "@pulumi/pulumi/automation";
 import { REPO, testStack, TestStack } from "../helpers/stack";
-import { simHosts, SimHosts, SimHost } from "../helpers/hosts";
+import { simHosts, SimHosts, SimHost, pulumiInside } from "../helpers/hosts";
 
 const workDir = path.join(REPO, "tests/fixtures/command");
 
@@ -54,19 +53,7 @@ describe("@pulumi/command remote.Command over ssh (simulated hosts)", () => {
     sim = simHosts("h20cm", 2);
     [a, b] = sim.hosts;
     out = fs.mkdtempSync(path.join(sim.scratch, "out-"));
-    const real = (process.env.PATH ?? "")
-      .split(":")
-      .map((d) => path.join(d, "pulumi"))
-      .find((f) => fs.existsSync(f));
-    if (!real) throw new Error("pulumi is not on PATH: run the test with scripts/test.sh");
-    const root = path.join(sim.scratch, "in-a");
-    fs.mkdirSync(path.join(root, "bin"), { recursive: true });
-    fs.writeFileSync(
-      path.join(root, "bin", "pulumi"),
-      `#!/bin/sh\nexec ip netns exec ${a.netns} ${real} "$@"\n`,
-      { mode: 0o755 },
-    );
-    const pulumiCommand = await PulumiCommand.get({ root, skipVersionCheck: true });
+    const pulumiCommand = await pulumiInside(sim, a);
     t = await testStack(
       workDir,
       `h20cmd-remote-${path.basename(sim.scratch).slice(-6)}`,
