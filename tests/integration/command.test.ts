@@ -105,6 +105,32 @@ describe("@pulumi/command remote.Command over ssh (simulated hosts)", () => {
     expect(fs.readdirSync(out).filter((f) => f.startsWith("pwned"))).toEqual([]);
   });
 
+  test("without a hostKey the first key is recorded (accept-new) and a changed one is refused", async () => {
+    const kh = path.join(sim!.scratch, "tofu_known_hosts");
+    const keyOf = (letter: string) =>
+      fs
+        .readFileSync(path.join(sim!.scratch, letter, "host_ed25519.pub"), "utf8")
+        .split(" ")
+        .slice(0, 2)
+        .join(" ");
+    process.env.UMLAB_COMMAND_KNOWN_HOSTS = kh; // the engine, and so the plugin, inherit it
+    try {
+      await t!.stack.setConfig("mode", { value: "tofu" });
+      expect((await t!.stack.up()).summary.result).toBe("succeeded");
+      onB("created");
+      expect(fs.readFileSync(kh, "utf8")).toContain(`192.0.2.2 ${keyOf("b")}`);
+      await t!.stack.destroy();
+      fs.writeFileSync(kh, `192.0.2.2 ${keyOf("a")}\n`); // B "changed" its key
+      fs.rmSync(path.join(out, "created"));
+      await expect(t!.stack.up()).rejects.toThrow(
+        /ssh to root@192\.0\.2\.2 port 22 failed[^]*Host key verification failed/,
+      );
+      expect(fs.existsSync(path.join(out, "created"))).toBe(false);
+    } finally {
+      delete process.env.UMLAB_COMMAND_KNOWN_HOSTS;
+    }
+  });
+
   test("a failing command fails the step with its stderr and the host", async () => {
     await t!.stack.setConfig("mode", { value: "fail" });
     await expect(t!.stack.up()).rejects.toThrow(
