@@ -63,16 +63,123 @@ export function hostSchema() {
     })
     .strict();
 }
-export type HostInput = z.input<ReturnType<typeof hostSchema>>;
+/** A Host given by its fields (address, user, port, privateKey path, ...). */
+export type SshHostInput = z.input<ReturnType<typeof hostSchema>>;
 export type Host = z.output<ReturnType<typeof hostSchema>>;
+
+/**
+ * A `@pulumi/command` connection (remote.Command's `connection`, a plain object): the same
+ * object reaches the host for both. Its `privateKey` and `hostKey` are contents, which
+ * remote.Command uses; umlab's ssh reads files, so give `privateKey` (a path) and `knownHosts`
+ * beside `connection` when the connection carries contents.
+ */
+export interface CommandConnection {
+  host: string;
+  port?: number;
+  user?: string;
+  privateKey?: string;
+  hostKey?: string;
+  /** Accepted and not used by umlab (its ssh: ConnectTimeout=15, one attempt). */
+  dialErrorLimit?: number;
+  perDialTimeout?: number;
+  /** Refused: umlab's ssh logs in with keys, without a prompt, directly or by proxyCommand. */
+  password?: string;
+  privateKeyPassword?: string;
+  agentSocketPath?: string;
+  proxy?: unknown;
+}
+/** A Host given by a @pulumi/command connection plus umlab's own fields. */
+export type ConnectionHostInput = Omit<SshHostInput, "address" | "user" | "port"> & {
+  connection: CommandConnection;
+};
+export type HostInput = SshHostInput | ConnectionHostInput;
+
+const REFUSED_IN_CONNECTION: Record<string, string> = {
+  password: "umlab's ssh logs in with a key (BatchMode, no prompt): leave password out, give a key",
+  privateKeyPassword: "umlab's ssh cannot answer a passphrase: use an unencrypted key or an agent",
+  agentSocketPath:
+    "umlab's ssh uses the agent in SSH_AUTH_SOCK of the pulumi process: leave agentSocketPath out (set SSH_AUTH_SOCK)",
+  proxy:
+    "give umlab's own proxyCommand (ssh's ProxyCommand words) beside connection instead of connection.proxy",
+};
+
+/** A connection-style host mapped to the fields form, or failures naming `connection.<field>`. */
+function fromConnection(v: Record<string, unknown>): { value: unknown; failures: CheckFailure[] } {
+  const { connection, ...rest } = v;
+  const failures: CheckFailure[] = [];
+  const bad = (property: string, reason: string) => failures.push({ property, reason });
+  if (!connection || typeof connection !== "object" || Array.isArray(connection)) {
+    bad(
+      "connection",
+      "give a plain object { host, port, user, privateKey } (as remote.Command's connection)",
+    );
+    return { value: rest, failures };
+  }
+  const c = connection as Record<string, unknown>;
+  if ((c as { __pulumiOutput?: unknown }).__pulumiOutput)
+    bad(
+      "connection",
+      "give a plain object, not a pulumi Output (umlab places components when the program runs)",
+    );
+  for (const k of ["address", "user", "port"])
+    if (k in rest)
+      bad(k, `give it once: in connection (${k === "address" ? "host" : k}) or as ${k}, not both`);
+  for (const [k, why] of Object.entries(REFUSED_IN_CONNECTION))
+    if (c[k] !== undefined) bad(`connection.${k}`, why);
+  const known = new Set([
+    "host",
+    "port",
+    "user",
+    "privateKey",
+    "hostKey",
+    "dialErrorLimit",
+    "perDialTimeout",
+  ]);
+  for (const k of Object.keys(c))
+    if (!known.has(k) && !(k in REFUSED_IN_CONNECTION))
+      bad(`connection.${k}`, "not a field of @pulumi/command's connection: remove it");
+  const mapped: Record<string, unknown> = { ...rest, address: c.host };
+  if (c.user !== undefined) mapped.user = c.user;
+  if (c.port !== undefined) mapped.port = c.port;
+  const key = c.privateKey;
+  if (typeof key === "string" && key.startsWith("/")) {
+    if (rest.privateKey === undefined) mapped.privateKey = key; // a path: umlab can use it as it is
+  } else if (key !== undefined && rest.privateKey === undefined)
+    bad(
+      "connection.privateKey",
+      'umlab\'s ssh reads the key from a file: add privateKey: "/path/to/key" beside connection (remote.Command keeps using the contents)',
+    );
+  if (c.hostKey !== undefined && rest.knownHosts === undefined)
+    bad(
+      "connection.hostKey",
+      'umlab checks host keys from a known_hosts file: add knownHosts: "/path/known_hosts" holding this key beside connection',
+    );
+  return { value: mapped, failures };
+}
 
 /** The host parsed (defaults filled), or failures each naming `host.<field>` and its fix. */
 export function checkHost(v: unknown): { ok: true; host: Host } | { ok: false; failures: CheckFailure[] } {
-  const r = validate(hostSchema(), v);
-  if (r.ok) return { ok: true, host: r.value };
+  const conn =
+    v && typeof v === "object" && "connection" in v
+      ? fromConnection(v as Record<string, unknown>)
+      : { value: v, failures: [] };
+  const r = validate(hostSchema(), conn.value);
+  // In the connection form, a field the connection gave is named as the user wrote it.
+  const inConnection: Record<string, string> = {
+    address: "connection.host",
+    user: "connection.user",
+    port: "connection.port",
+  };
+  const schemaFailures = (r.ok ? [] : r.failures).map((f) =>
+    conn.value !== v && f.property && inConnection[f.property]
+      ? { ...f, property: inConnection[f.property] }
+      : f,
+  );
+  const failures = [...conn.failures, ...schemaFailures];
+  if (r.ok && failures.length === 0) return { ok: true, host: r.value };
   return {
     ok: false,
-    failures: r.failures.map((f) => ({
+    failures: failures.map((f) => ({
       property: f.property ? `host.${f.property}` : "host",
       reason: f.reason,
     })),

@@ -10,6 +10,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { PulumiCommand } from "@pulumi/pulumi/automation";
 import type { HostInput } from "../../provider/host/remote-argv";
 
 export interface SimHost {
@@ -218,4 +219,33 @@ export function overTunnel(h: SimHost): HostInput {
 export function leftUnder(root: string): string[] {
   if (!fs.existsSync(root)) return [];
   return (fs.readdirSync(root, { recursive: true }) as string[]).map((f) => path.join(root, f));
+}
+
+/**
+ * A pulumi that runs inside host `h`'s namespace (`ip netns exec <ns> pulumi ...`), for the
+ * Automation API (`testStack(..., { pulumiCommand })`): the program, its providers and the
+ * command plugin's ssh then run "on" that host and reach the other over the veth (192.0.2.x).
+ */
+export async function pulumiInside(sim: SimHosts, h: SimHost): Promise<PulumiCommand> {
+  const real = (process.env.PATH ?? "")
+    .split(":")
+    .map((d) => path.join(d, "pulumi"))
+    .find((f) => fs.existsSync(f));
+  if (!real) throw new Error("pulumi is not on PATH: run the test with scripts/test.sh");
+  const root = path.join(sim.scratch, `pulumi-in-${h.netns}`);
+  fs.mkdirSync(path.join(root, "bin"), { recursive: true });
+  fs.writeFileSync(
+    path.join(root, "bin", "pulumi"),
+    `#!/bin/sh\nexec ip netns exec ${h.netns} ${real} "$@"\n`,
+    {
+      mode: 0o755,
+    },
+  );
+  return PulumiCommand.get({ root, skipVersionCheck: true });
+}
+
+/** Whether process `pid` runs in host `h`'s network namespace (same inode as /run/netns/<ns>). */
+export function inNamespaceOf(pid: number, h: SimHost): boolean {
+  const want = fs.statSync(`/run/netns/${h.netns}`).ino;
+  return fs.readlinkSync(`/proc/${pid}/ns/net`) === `net:[${want}]`;
 }

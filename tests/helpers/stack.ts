@@ -3,7 +3,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { fileBackendUrl } from "../../cli/toolchain";
 
 export const REPO = path.resolve(__dirname, "../..");
@@ -21,7 +21,13 @@ export interface TestStack {
  * A fresh stack of the program in `workDir` with a file backend in a temp directory.
  * dispose() destroys whatever is left and removes the stack and the temp directory.
  */
-export async function testStack(workDir: string, stackName = "test", config: Record<string, string> = {}) {
+export async function testStack(
+  workDir: string,
+  stackName = "test",
+  config: Record<string, string> = {},
+  /** Another pulumi to run (e.g. a wrapper that runs it inside a network namespace). */
+  opts: { pulumiCommand?: PulumiCommand } = {},
+) {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "umlab-test-"));
   fs.mkdirSync(path.join(scratch, "state"));
   const env: Record<string, string> = {
@@ -30,7 +36,7 @@ export async function testStack(workDir: string, stackName = "test", config: Rec
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
   };
-  const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir }, { envVars: env });
+  const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir }, { envVars: env, ...opts });
   for (const [k, v] of Object.entries(config)) await stack.setConfig(k, { value: v });
   const t: TestStack = {
     stack,
