@@ -3,6 +3,8 @@
 #   pulumi                          the CLI, built from Go modules at the version of the npm SDK
 #   pulumi-language-nodejs          our language host (toolchain/langhost), same version
 #   pulumi-resource-pulumi-nodejs   the dynamic-provider launcher shipped in @pulumi/pulumi
+#   umlab-ts-cache.js               our loader for .ts programs (toolchain/ts-cache.js; its cache
+#                                   of transpiled files goes to ../ts-cache)
 #   plugins/resource-command-v1.2.1 the `command` plugin for @pulumi/command (toolchain/command-plugin)
 #
 # Usage: toolchain.sh ensure   build if missing, print the bin directory
@@ -56,6 +58,7 @@ toolchain_key() {
   {
     echo "layout 2 $PULUMI_VERSION $COMMAND_VERSION $(go_version) $(cli_key)"
     cat "$ROOT/toolchain/langhost/main.go" "$ROOT/toolchain/command-plugin/pulumi-resource-command.js" \
+      "$ROOT/toolchain/ts-cache.js" \
       "$PULUMI_NODEJS/pulumi-resource-pulumi-nodejs" 2>/dev/null
   } | sha256sum | cut -c1-12
 }
@@ -137,6 +140,7 @@ say "building the Node.js language host..."
 build "$TMP/bin/pulumi-language-nodejs" ./langhost "-s -w -X main.Version=$PULUMI_VERSION"
 
 cp "$PULUMI_NODEJS/pulumi-resource-pulumi-nodejs" "$TMP/bin/"
+cp "$ROOT/toolchain/ts-cache.js" "$TMP/bin/umlab-ts-cache.js"
 cp "$ROOT/toolchain/command-plugin/pulumi-resource-command.js" \
   "$TMP/home/plugins/resource-command-v$COMMAND_VERSION/pulumi-resource-command"
 chmod +x "$TMP/bin/"* "$TMP/home/plugins/resource-command-v$COMMAND_VERSION/pulumi-resource-command"
