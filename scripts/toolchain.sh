@@ -2,7 +2,10 @@
 # Ensure the Pulumi toolchain umlab needs, cached per user:
 #   pulumi                          the CLI, built from Go modules at the version of the npm SDK
 #   pulumi-language-nodejs          our language host (toolchain/langhost), same version
-#   pulumi-resource-pulumi-nodejs   the dynamic-provider launcher shipped in @pulumi/pulumi
+#   pulumi-resource-pulumi-nodejs   the dynamic-provider launcher (toolchain/dynamic-provider-launcher.sh:
+#                                   upstream's, without its extra node start)
+#   umlab-ts-cache.js               our loader for .ts programs (toolchain/ts-cache.js; its cache
+#                                   of transpiled files goes to ../ts-cache)
 #   plugins/resource-command-v1.2.1 the `command` plugin for @pulumi/command (toolchain/command-plugin)
 #
 # Usage: toolchain.sh ensure   build if missing, print the bin directory
@@ -56,7 +59,7 @@ toolchain_key() {
   {
     echo "layout 2 $PULUMI_VERSION $COMMAND_VERSION $(go_version) $(cli_key)"
     cat "$ROOT/toolchain/langhost/main.go" "$ROOT/toolchain/command-plugin/pulumi-resource-command.js" \
-      "$PULUMI_NODEJS/pulumi-resource-pulumi-nodejs" 2>/dev/null
+      "$ROOT/toolchain/ts-cache.js" "$ROOT/toolchain/dynamic-provider-launcher.sh" 2>/dev/null
   } | sha256sum | cut -c1-12
 }
 
@@ -136,7 +139,8 @@ fi
 say "building the Node.js language host..."
 build "$TMP/bin/pulumi-language-nodejs" ./langhost "-s -w -X main.Version=$PULUMI_VERSION"
 
-cp "$PULUMI_NODEJS/pulumi-resource-pulumi-nodejs" "$TMP/bin/"
+cp "$ROOT/toolchain/dynamic-provider-launcher.sh" "$TMP/bin/pulumi-resource-pulumi-nodejs"
+cp "$ROOT/toolchain/ts-cache.js" "$TMP/bin/umlab-ts-cache.js"
 cp "$ROOT/toolchain/command-plugin/pulumi-resource-command.js" \
   "$TMP/home/plugins/resource-command-v$COMMAND_VERSION/pulumi-resource-command"
 chmod +x "$TMP/bin/"* "$TMP/home/plugins/resource-command-v$COMMAND_VERSION/pulumi-resource-command"

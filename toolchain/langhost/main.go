@@ -110,6 +110,7 @@ func programDir(info *pulumirpc.ProgramInfo, pwd string) string {
 type packageJSON struct {
 	Name    string `json:"name"`
 	Version string `json:"version"`
+	Type    string `json:"type"`
 	Pulumi  struct {
 		Resource bool   `json:"resource"`
 		Name     string `json:"name"`
@@ -170,6 +171,31 @@ func (h *host) GetRequiredPlugins(ctx context.Context, req *pulumirpc.GetRequire
 		})
 	}
 	return &pulumirpc.GetRequiredPluginsResponse{Plugins: plugins}, nil
+}
+
+// tsCache says whether the program in dir runs through our TypeScript loader: the loader
+// (umlab-ts-cache.js beside this binary) and its cache directory (ts-cache beside bin/). Not for
+// an ES-module package (Pulumi's ESM loader path) or when UMLAB_TS_CACHE=0.
+func tsCache(dir string) (string, string, bool) {
+	if os.Getenv("UMLAB_TS_CACHE") == "0" {
+		return "", "", false
+	}
+	if pj, ok := findUp(dir, "package.json"); ok {
+		var p packageJSON
+		if b, err := os.ReadFile(pj); err == nil && json.Unmarshal(b, &p) == nil && p.Type == "module" {
+			return "", "", false
+		}
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "", "", false
+	}
+	bin := filepath.Dir(exe)
+	hook := filepath.Join(bin, "umlab-ts-cache.js")
+	if _, err := os.Stat(hook); err != nil {
+		return "", "", false
+	}
+	return hook, filepath.Join(filepath.Dir(bin), "ts-cache"), true
 }
 
 func option(info *pulumirpc.ProgramInfo, name string) (interface{}, bool) {
@@ -247,11 +273,21 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 			typescript = b
 		}
 	}
+	var nodeArgs []string
 	if typescript {
-		env = append(env, "PULUMI_NODEJS_TYPESCRIPT=true")
 		// Lab programs are type-checked by `npm run build`; transpiling only keeps preview fast.
-		if os.Getenv("PULUMI_NODEJS_TRANSPILE_ONLY") == "" {
+		transpileOnly := os.Getenv("PULUMI_NODEJS_TRANSPILE_ONLY")
+		if transpileOnly == "" {
 			env = append(env, "PULUMI_NODEJS_TRANSPILE_ONLY=true")
+			transpileOnly = "true"
+		}
+		if hook, cacheDir, ok := tsCache(dir); ok && transpileOnly == "true" {
+			// Our loader (toolchain/ts-cache.js) serves unchanged .ts files from a cache by
+			// content; Pulumi's ts-node path (typescript loaded every run) is skipped.
+			env = append(env, "UMLAB_TS_CACHE_DIR="+cacheDir)
+			nodeArgs = append(nodeArgs, "--require", hook)
+		} else {
+			env = append(env, "PULUMI_NODEJS_TYPESCRIPT=true")
 		}
 	}
 	if v, ok := option(req.GetInfo(), "tsconfig"); ok {
@@ -259,10 +295,9 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 			env = append(env, "PULUMI_NODEJS_TSCONFIG_PATH="+s)
 		}
 	}
-	var nodeArgs []string
 	if v, ok := option(req.GetInfo(), "nodeargs"); ok {
 		if s, isStr := v.(string); isStr {
-			nodeArgs = strings.Fields(s)
+			nodeArgs = append(nodeArgs, strings.Fields(s)...)
 		}
 	}
 
