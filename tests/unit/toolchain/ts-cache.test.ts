@@ -104,6 +104,34 @@ test("stack traces point at the .ts lines, compiled or from the cache", () => {
   }
 });
 
+test("under Pulumi's cmd/run, source-map-support is not loaded and the program's frames are still mapped", () => {
+  // A stand-in for @pulumi/pulumi/cmd/run: loads source-map-support/register first, as the
+  // real one does, then the program.
+  const run = path.join(dir, "sdk/@pulumi/pulumi/cmd/run");
+  fs.mkdirSync(run, { recursive: true });
+  fs.writeFileSync(
+    path.join(run, "index.js"),
+    [
+      'require("source-map-support/register");',
+      "let failed;",
+      `try { require(${JSON.stringify(path.join(dir, "prog"))}); } catch (e) { failed = e; }`,
+      "const mods = Object.keys(require.cache);",
+      "console.log(JSON.stringify({ sms: mods.some((m) => /source-map-support\\.js$/.test(m)), stack: String(failed.stack) }));",
+    ].join("\n"),
+  );
+  fs.writeFileSync(path.join(dir, "prog.ts"), PROGRAM);
+  for (let i = 0; i < 2; i++) {
+    const r = child_process.spawnSync(process.execPath, ["--require", HOOK, run], {
+      cwd: dir,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, UMLAB_TS_CACHE_DIR: cache, BOOM: "1" },
+      encoding: "utf8",
+    });
+    const out = JSON.parse(r.stdout.trim().split("\n").pop()!);
+    expect(out.sms).toBe(false);
+    expect(out.stack).toContain(`${path.join(dir, "prog.ts")}:8:`);
+  }
+});
+
 test("a syntax error is ts-node's TSError, and nothing is cached for it", () => {
   fs.writeFileSync(path.join(dir, "prog.ts"), "const x: number = ;\n");
   const r = report(run());
