@@ -148,6 +148,41 @@ export function authKeys(secret: string): string {
   return `auth 1\n1 sha1 ${secret}\n`;
 }
 
+/** heartbeat's shell functions (sourced by its resource scripts, hb_standby, hb_takeover, ...). */
+export const SHELLFUNCS = "/etc/ha.d/shellfuncs";
+/** The nodes' replacement of ha_clustermsg (clusterMsgFix), sourced at the end of SHELLFUNCS. */
+export const CLUSTERMSG_FILE = "/etc/ha.d/umlab-clustermsg";
+
+/**
+ * ha_clustermsg, the shell function by which heartbeat's scripts send a cluster message, in one
+ * write. heartbeat 3.0.6's own (SHELLFUNCS) is
+ *   (echo ">>>"; cat -; echo "<<<") | cat - >> $HA_FIFO
+ * so the FIFO gets a message in pieces: ">>>" at once, the body only once the inner `cat` has
+ * been forked and run (tens to hundreds of ms in a busy UML guest). heartbeat's FIFO reader
+ * (heartbeat.c fifo_child) reads each message under a 1 s alarm (`setmsalarm(1000)`, SIGALRM
+ * set to interrupt reads): when the alarm falls between ">>>" and the body, fgets fails, and
+ * cluster-glue's msgfromstream_string returns the message read so far: none of its fields.
+ * The reader then logs "ERROR: msg2string: Message with zero fields" and drops it (the body
+ * that follows is skipped as noise before the next ">>>"). At the first `pulumi up` the lost
+ * message was req_resource's `t=ip-request-resp ... ok=OK` that node one sends itself to take
+ * its resources (auto_failback on: it asks nobody): one never took them, and nobody else did.
+ * Here the message is put together in a file first, and `cat` of that small file writes it
+ * in one write(2), which a FIFO delivers whole (below PIPE_BUF): one read gets all of it.
+ */
+export function clusterMsgFix(): string {
+  return `# umlab examples/ha-cluster (cluster.ts clusterMsgFix): heartbeat's ha_clustermsg in one write,
+# so that heartbeat's FIFO reader, which reads under a 1 s alarm, never gets half a message.
+ha_clustermsg() {
+	_umlab_msg=$(mktemp /tmp/ha_clustermsg.XXXXXX) || return 1
+	{ echo ">>>"; cat -; echo "<<<"; } >"$_umlab_msg"
+	cat "$_umlab_msg" >>"$HA_FIFO"
+	_umlab_rc=$?
+	rm -f "$_umlab_msg"
+	return $_umlab_rc
+}
+`;
+}
+
 /** In the guest's contract folder: there after an in-guest reboot, not after a boot by umlab. */
 export const REBOOT_MARKER = "/umlab/state/ha-heartbeat-started";
 /** The longest a node rebooted in place waits for its peer's takeover before starting heartbeat (s). */
@@ -160,7 +195,9 @@ export const REJOIN_WAIT_SECONDS = 120;
  *   /dev/ttyS1", then "Emergency Shutdown: Master Control process died");
  * - rpcbind (NFSv3's mountd registers with it), after /run/sendsigs.omit.d (its init script
  *   links its pid file there, and says `failed!` without it);
- * - the hanfs resource executable, authkeys private (heartbeat refuses a readable one), then
+ * - the hanfs resource executable, authkeys private (heartbeat refuses a readable one),
+ *   heartbeat's ha_clustermsg replaced by clusterMsgFix's (CLUSTERMSG_FILE, a file of the
+ *   Guest's `files`, sourced at the end of SHELLFUNCS), then
  *   heartbeat, which opens the watchdog: from then on a heartbeat that stops feeding it
  *   (frozen, killed, or stopped: softdog has nowayout) reboots the node.
  * - After an in-guest reboot (softdog; REBOOT_MARKER is in the guest's state folder, which
@@ -189,6 +226,8 @@ export function nodeStartup(start: boolean): string {
     "/etc/init.d/rpcbind start || true",
     "chmod 755 /etc/ha.d/resource.d/hanfs",
     "chmod 600 /etc/ha.d/authkeys",
+    // heartbeat's scripts then use clusterMsgFix's ha_clustermsg (once: the root disk keeps it).
+    `grep -qxF '. ${CLUSTERMSG_FILE}' ${SHELLFUNCS} || echo '. ${CLUSTERMSG_FILE}' >>${SHELLFUNCS}`,
     ...(start
       ? [
           `if [ -e ${REBOOT_MARKER} ]; then`,

@@ -34,6 +34,8 @@ import {
   haResources,
   authKeys,
   nodeStartup,
+  CLUSTERMSG_FILE,
+  clusterMsgFix,
   SHARED,
   EXPORT_DIR,
   CLIENT_MOUNT,
@@ -52,8 +54,8 @@ const lab = new umlab.Lab("lab");
 const image = new umlab.Image("ha", { preset: "debian", packages: PACKAGES });
 // publicHub: the public switch is a vde hub: every frame goes to every port, so a Capture (a
 // port of its own, no privilege) records the heartbeats and the client's NFS traffic
-// (`tcpdump -r`). Off by default: with it, one's initial resource acquisition did not run in
-// 2 of 2 fresh `pulumi up`s (README "Sniffing").
+// (`tcpdump -r`). Off by default. (One's initial resource acquisition once failed with it; the
+// cause was heartbeat's, not the hub's: cluster.ts clusterMsgFix, README "Sniffing".)
 const publicHub = config.getBoolean("publicHub") ?? false;
 const publicSw = new umlab.Switch("public", {
   lab,
@@ -88,6 +90,8 @@ const nodes = (["one", "two"] as const).map(
         "/etc/ha.d/authkeys": authKeys("umlab-ha-lab"),
         "/etc/ha.d/resource.d/hanfs": hanfsScript(),
         "/etc/exports": exportsFile(),
+        // heartbeat's ha_clustermsg in one write (cluster.ts clusterMsgFix; nodeStartup sources it)
+        [CLUSTERMSG_FILE]: clusterMsgFix(),
       },
       // softdog, fed by heartbeat (ha.cf `watchdog /dev/umlab-watchdog`).
       watchdog: { timeoutSeconds: WATCHDOG_SECONDS },

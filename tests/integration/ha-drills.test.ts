@@ -4,9 +4,14 @@
 // - private-down: the private switch suspended, the resources stay on their node;
 // - kill-host: kill -9 of the holder's UML process moves the service; the runner's restore
 //   (pulumi up --refresh) boots the node again;
-// - sniff: heartbeat's plain text read on the client (nc on UDP 694: the default public switch
-//   is a uml_switch, which cannot be captured; the captured vde hub, config publicHub, is the
-//   README's step 11) and in the serial cable's byte log;
+// - publicHub (the public switch a vde hub with a Capture, a stack of its own, first): a fresh
+//   `pulumi up` gives the normal cluster with no manual takeover: the checks pass, one holds
+//   the resources, its ha-log has its own resource acquisition and no "msg2string: Message
+//   with zero fields" (heartbeat's ha_clustermsg cut by its FIFO reader's alarm, which once
+//   left one without its resources: cluster.ts clusterMsgFix); the sniff drill reads from the
+//   pcap heartbeat from both nodes and the client's NFS requests with the holder's replies;
+// - sniff on the default stack: heartbeat's plain text read on the client (nc on UDP 694: a
+//   uml_switch cannot be captured) and in the serial cable's byte log;
 // - manual-failover: the resources moved by hand in the right order: every acknowledged record
 //   there, no error (no stale handle);
 // - manual-failover-wrong: the address moved first: the client's records went to the heir's
@@ -25,6 +30,8 @@ import { labSandbox, LabSandbox, processesMentioning } from "../helpers/lab";
 import { processAlive } from "../../provider/host/process";
 import { runDrill, DrillUsageError } from "../../examples/ha-cluster/drills/main";
 import { DrillStack, GuestRow } from "../../examples/ha-cluster/drills/stack";
+import { Cluster } from "../../examples/ha-cluster/drills/cluster";
+import { PUBLIC } from "../../examples/ha-cluster/cluster";
 import type { DrillResult } from "../../examples/ha-cluster/drills/runner";
 import { UNAIDED_RECOVERY_S } from "../../examples/ha-cluster/drills/drills";
 
@@ -40,14 +47,16 @@ const report = (r: DrillResult) => {
 describe("examples/ha-cluster drills on real UML", () => {
   let sandbox: LabSandbox | undefined;
   let t: TestStack | undefined;
+  let hub: TestStack | undefined;
   let stack: DrillStack;
   let labDir = "";
 
   beforeAll(() => {
-    sandbox = labSandbox("ha-drills", "h19sniff/hdr");
+    sandbox = labSandbox("ha-drills", "h20hub-rt-hdr");
   });
 
   afterAll(async () => {
+    if (hub) await hub.dispose().catch(() => undefined);
     if (t) await t.dispose().catch(() => undefined);
     sandbox?.cleanup();
     if (figures.length) console.log(`ha-drills outages:\n${figures.join("\n")}`);
@@ -78,8 +87,49 @@ describe("examples/ha-cluster drills on real UML", () => {
     }
   };
 
+  test("publicHub: a fresh pulumi up gives the normal cluster (one holds the resources, checks pass, no manual takeover); sniff reads heartbeat and NFS from the hub's pcap", async () => {
+    const name = `h20hub-hub-${process.pid}`;
+    hub = await testStack(workDir, name, { publicHub: "true" });
+    const up = await hub.stack.up();
+    expect(up.summary.result).toBe("succeeded");
+    const hubStack = new DrillStack(workDir, name, { ...process.env, ...hub.env });
+    const o = await hubStack.outputs();
+    expect(typeof o.publicPcap).toBe("string");
+    // The checks passed at the first up (failOnError: the up fails otherwise), each of them.
+    expect(o.checksOk).toBe(true);
+    const checks = String(o.checks).trim().split("\n");
+    expect(checks.length).toBeGreaterThanOrEqual(8);
+    for (const c of checks) expect(c).toMatch(/^ok /);
+    // The preferred node took its resources itself: nobody ran hb_takeover.
+    const cluster = new Cluster(o);
+    expect(await cluster.holders()).toEqual(["one"]);
+    const log = (await cluster.sh("one", "cat /var/log/ha-log"))?.out ?? "";
+    expect(log).toMatch(/Acquiring resource group: one /);
+    expect(log).not.toMatch(/Message with zero fields/);
+    expect((await cluster.sh("two", "cat /var/log/ha-log"))?.out ?? "").not.toMatch(
+      /Message with zero fields/,
+    );
+
+    const sniff = await runDrill("sniff", hubStack, { print });
+    expect(sniff.holdersBefore).toEqual(["one"]);
+    const s = sniff.sniff?.summary;
+    figures.push(`sniff on the hub: ${JSON.stringify(s)}`);
+    expect(s?.heartbeat[PUBLIC.one]).toBeGreaterThan(0);
+    expect(s?.heartbeat[PUBLIC.two]).toBeGreaterThan(0);
+    expect(s?.nfs.requests).toBeGreaterThan(0);
+    expect(s?.nfs.from).toEqual([PUBLIC.client]);
+    expect(s?.nfs.replies).toBeGreaterThan(0);
+    expect(sniff.sniff?.heartbeatText).toMatch(/src=(one|two)/);
+    expect(sniff.sniff?.cableText).toMatch(/t=status|src=/);
+    expect(sniff.restored).toBe(true);
+
+    const d = await hub.stack.destroy();
+    expect(d.summary.result).toBe("succeeded");
+    expect(processesMentioning(o.labDir)).toEqual([]);
+  }, 1_200_000);
+
   test("pulumi up; sniff: heartbeat's text on the public switch (read on the client) and on the cable", async () => {
-    const name = `h19sn-drill-${process.pid}`;
+    const name = `h20hub-drill-${process.pid}`;
     t = await testStack(workDir, name);
     const up = await t.stack.up();
     expect(up.summary.result).toBe("succeeded");
@@ -87,7 +137,7 @@ describe("examples/ha-cluster drills on real UML", () => {
     const o = await stack.outputs();
     labDir = o.labDir;
     // The default public switch is a uml_switch (publicHub false): no pcap; the drill listens
-    // on the client with nc (the pcap path is README "Sniffing", run by hand).
+    // on the client with nc (the pcap path: the publicHub test above).
     expect(o.publicPcap).toBeUndefined();
 
     const sniff = await runDrill("sniff", stack, { print });
