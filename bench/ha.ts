@@ -22,6 +22,8 @@ import {
   authKeys,
   nodeStartup,
   hanfsScript,
+  clusterMsgFix,
+  CLUSTERMSG_FILE,
 } from "../examples/ha-cluster/cluster";
 import { runDrill } from "../examples/ha-cluster/drills/main";
 import { DrillStack } from "../examples/ha-cluster/drills/stack";
@@ -84,6 +86,9 @@ export async function plainCluster(backing: string): Promise<number> {
       fs.mkdirSync(path.join(g, "files/etc/ha.d/resource.d"), { recursive: true, mode: 0o755 });
       fs.writeFileSync(path.join(g, "files/etc/ha.d/resource.d/hanfs"), hanfsScript());
       fs.writeFileSync(path.join(g, "files/etc/ha.d/authkeys"), authKeys("umlab-ha-bench"));
+      // nodeStartup sources it from heartbeat's shellfuncs (a missing file would stop every
+      // heartbeat script), and the floor should not lose messages the lab does not.
+      fs.writeFileSync(path.join(g, "files", CLUSTERMSG_FILE), clusterMsgFix());
       fs.writeFileSync(path.join(g, "startup"), nodeStartup(true));
     }
   });
