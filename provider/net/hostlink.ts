@@ -17,11 +17,12 @@ import { fields } from "../core/schemas/fields";
 import { replace, inPlace, type ChangePolicy } from "../core/policy";
 import { defineProvider } from "../core/define";
 import { hostSchema, sshCommandArgv, hostLabel, type Host } from "../host/remote-argv";
-import { filterArgs } from "./impairment";
+import { filterArgs, startDaemon } from "./impairment";
+import { impairmentSchema } from "../core/schemas";
 import { filterCommands, wirefilterCommands } from "./wirefilter-mgmt";
 
 export function hostLinkSchema() {
-  const { orUnknown, path, name, range } = fields();
+  const { orUnknown, path, name } = fields();
   return z.object({
     labDir: orUnknown(path),
     name,
@@ -36,16 +37,8 @@ export function hostLinkSchema() {
     bInstance: z.string().default(""),
     /** A fault: the link's processes are stopped (SIGSTOP) and carry nothing. */
     suspended: z.boolean().default(false),
-    /** Frames lost, percent, each direction (0: none). */
-    lossPercent: range(0, 100, "use 0..100 (percent)").default(0),
-    /** Added one-way delay in milliseconds, each direction. */
-    delayMs: range(0, 60000, "use 0..60000 (milliseconds)")
-      .int("use a whole number of milliseconds")
-      .default(0),
-    /** Bandwidth limit in kbit/s, each direction (0: unlimited). */
-    rateKbit: range(0, 10_000_000, "use 0..10000000 (kbit/s; 0: unlimited)")
-      .int("use a whole number of kbit/s")
-      .default(0),
+    /** Frames lost (percent), added one-way delay (ms), bandwidth limit (kbit/s), each direction: an Impairment's. */
+    ...impairmentSchema().pick({ lossPercent: true, delayMs: true, rateKbit: true }).shape,
   });
 }
 export type HostLinkInputs = z.output<ReturnType<typeof hostLinkSchema>>;
@@ -117,15 +110,6 @@ async function stopLink(o: { pid: number; instance: string }): Promise<void> {
   if (!host.sameRun(o.pid, o.instance)) return;
   host.signalGroup(o.pid, "SIGCONT");
   await host.stopGroup(o.pid);
-}
-
-/** A daemonizing tool's pid, from its pid file. */
-async function startDaemon(cmd: string, args: string[], pidFile: string, log: string): Promise<number> {
-  fs.rmSync(pidFile, { force: true });
-  await host.run(cmd, args, { timeoutMs: 10_000 });
-  const pid = await host.waitFor(() => host.readPid(pidFile), 10_000);
-  if (!pid) throw new Error(`${cmd} did not write ${pidFile}\n${host.fileTail(log, 10)}`);
-  return pid;
 }
 
 /** The private switch and the wirefilter joining it to switch A, with the link's settings. */
