@@ -67,7 +67,12 @@ export function checkImpairment(news: any): { inputs: any; failures?: CheckFailu
 }
 
 /** Run a daemonizing tool and return the pid from its pid file (also HostLink's filter). */
-export async function startDaemon(cmd: string, args: string[], pidFile: string, log: string): Promise<number> {
+export async function startDaemon(
+  cmd: string,
+  args: string[],
+  pidFile: string,
+  log: string,
+): Promise<number> {
   fs.rmSync(pidFile, { force: true });
   await host.run(cmd, args, { timeoutMs: 10_000 });
   const pid = await host.waitFor(() => host.readPid(pidFile), 10_000);
