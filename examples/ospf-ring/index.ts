@@ -121,6 +121,17 @@ const converged = new umlab.Checks("converged", {
   failOnError: true,
 });
 
+// Split over hosts: what the first router on host B sees of its neighbours, run there (an Exec
+// of a guest on another host runs on that host, like the checks of its guests).
+const firstOnB = routers.find((_, i) => labOf(i + 1) === labB && labB !== lab);
+export const hostBNeighbours = firstOnB
+  ? new umlab.Exec(
+      "hostb-neighbours",
+      { guest: firstOnB, command: ["vtysh", "-c", "show ip ospf neighbor"] },
+      { dependsOn: [converged] },
+    ).stdout
+  : undefined;
+
 export const labDir = lab.dir;
 export const labDirB = labB.dir;
 export const cableInfo = pulumi
