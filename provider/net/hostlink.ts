@@ -152,49 +152,59 @@ async function stopFilter(o: HostLinkOutputs): Promise<void> {
     fs.rmSync(f, { recursive: true, force: true });
 }
 
+/** Probe the peer, start the filter and the cable; nothing left running when it fails. */
+async function createLink(i: HostLinkInputs): Promise<HostLinkOutputs> {
+  const { marker, log } = hostLinkPaths(i.labDir, i.name);
+  const peer = i.peer as Host;
+  await reap.reapPrevious("vde_plug", [marker], `host link ${i.name}`);
+  if (!fs.existsSync(`${i.a}/ctl`))
+    throw new Error(
+      `HostLink ${i.name}: switch A's control ${i.a} is not here (a switch with engine "vde"?)`,
+    );
+  // The peer answers and switch B is there, or nothing is started.
+  const probe = await host.run("ssh", sshCommandArgv(peer, ["test", "-S", `${i.b}/ctl`]), {
+    allowFailure: true,
+    timeoutMs: 60_000,
+  });
+  if (probe.code !== 0)
+    throw new Error(
+      probe.code === 255
+        ? `HostLink ${i.name}: ${hostLabel(peer)} cannot be reached over SSH from this host: ${host.lastLines(probe.stderr, 4)}\n` +
+            "Fix: give `peer` an address, key and known_hosts that work from switch A's host"
+        : `HostLink ${i.name}: switch B's control ${i.b} is not on ${hostLabel(peer)} (a switch with engine "vde" there?)`,
+    );
+  fs.rmSync(log, { force: true });
+  const filter = await startFilter(i);
+  const { cmd, args } = hostLinkCommand(i);
+  const pid = host.spawnDetached(cmd, args, {
+    logFile: log,
+    env: { ...process.env, POSIXLY_CORRECT: "1" },
+  });
+  // ssh needs a moment to log in; a link that dies at once says why.
+  await host.sleep(1500);
+  if (!host.processAlive(pid)) {
+    await stopFilter({ ...i, ...filter, pid, instance: "", logPath: log });
+    throw new Error(`HostLink ${i.name}: the link ended at once\n${host.fileTail(log)}`);
+  }
+  const instance = host.processInstance(pid) as string;
+  if (i.suspended) host.signalGroup(pid, "SIGSTOP");
+  return { ...i, pid, instance, logPath: log, ...filter };
+}
+
 export const hostLinkProvider = defineProvider<HostLinkInputs, HostLinkOutputs>({
   schema: hostLinkSchema,
   policy: hostLinkPolicy,
 
   async create(i) {
-    const { marker, log } = hostLinkPaths(i.labDir, i.name);
-    const peer = i.peer as Host;
-    await reap.reapPrevious("vde_plug", [marker], `host link ${i.name}`);
-    if (!fs.existsSync(`${i.a}/ctl`))
-      throw new Error(
-        `HostLink ${i.name}: switch A's control ${i.a} is not here (a switch with engine "vde"?)`,
-      );
-    // The peer answers and switch B is there, or nothing is started.
-    const probe = await host.run("ssh", sshCommandArgv(peer, ["test", "-S", `${i.b}/ctl`]), {
-      allowFailure: true,
-      timeoutMs: 60_000,
-    });
-    if (probe.code !== 0)
-      throw new Error(
-        probe.code === 255
-          ? `HostLink ${i.name}: ${hostLabel(peer)} cannot be reached over SSH from this host: ${host.lastLines(probe.stderr, 4)}\n` +
-              "Fix: give `peer` an address, key and known_hosts that work from switch A's host"
-          : `HostLink ${i.name}: switch B's control ${i.b} is not on ${hostLabel(peer)} (a switch with engine "vde" there?)`,
-      );
-    fs.rmSync(log, { force: true });
-    const filter = await startFilter(i);
-    const { cmd, args } = hostLinkCommand(i);
-    const pid = host.spawnDetached(cmd, args, {
-      logFile: log,
-      env: { ...process.env, POSIXLY_CORRECT: "1" },
-    });
-    // ssh needs a moment to log in; a link that dies at once says why.
-    await host.sleep(1500);
-    if (!host.processAlive(pid)) {
-      await stopFilter({ ...i, ...filter, pid, instance: "", logPath: log });
-      throw new Error(`HostLink ${i.name}: the link ended at once\n${host.fileTail(log)}`);
-    }
-    const instance = host.processInstance(pid) as string;
-    if (i.suspended) host.signalGroup(pid, "SIGSTOP");
-    return { id: `${i.name}@${i.labDir}`, outs: { ...i, pid, instance, logPath: log, ...filter } };
+    return { id: `${i.name}@${i.labDir}`, outs: await createLink(i) };
   },
 
   async update(o, n) {
+    // A link made before HostLinks had a filter: made again with one (a new ssh login).
+    if (!o.filterInstance) {
+      await stopLink(o);
+      return createLink(n);
+    }
     if (host.sameRun(o.pid, o.instance)) host.signalGroup(o.pid, n.suspended ? "SIGSTOP" : "SIGCONT");
     if (o.lossPercent !== n.lossPercent || o.delayMs !== n.delayMs || o.rateKbit !== n.rateKbit)
       await wirefilterCommands(hostLinkPaths(o.labDir, o.name).mgmt, filterCommands(n));
