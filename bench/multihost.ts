@@ -3,6 +3,10 @@
 // a VXLAN kernel tunnel), beside the same two guests on one switch on one host (the floor):
 // ping latency (min/avg/max of 50 pings at 20 ms) and TCP throughput (`yes | head -c` through busybox nc,
 // timed in the sending guest), guests' MTU 1450 in every case. One stack (tests/integration/multihost-program), re-configured.
+// Then `pulumi up` of the OSPF ring (examples/ospf-ring, profile class) until converged (its
+// checks passed) split over the two hosts (node03/node04 on B, two HostLinks), beside the same
+// ring on this machine: the split ring's first up (the image copied to each host's cache) and
+// its second (after a destroy, the copies there already).
 import * as path from "path";
 import type { Figure } from "./index";
 import { testStack, type TestStack } from "../tests/helpers/stack";
@@ -65,6 +69,56 @@ async function measure(gA: G, gB: G, label: string): Promise<Record<string, numb
   return { ...rtt, mbps: secs && got === bytes ? (MB * 8 * 1.048576) / secs : NaN };
 }
 
+/** Seconds of one `pulumi up` of the OSPF ring until converged, then destroyed. */
+async function ringUp(name: string, cfg: Record<string, string>, times = 1): Promise<number[]> {
+  const dir = repoRoot("examples/ospf-ring/Pulumi.yaml");
+  const t = await testStack(path.join(dir, "examples/ospf-ring"), name, { profile: "class", ...cfg });
+  const out: number[] = [];
+  try {
+    for (let i = 0; i < times; i++) {
+      const t0 = Date.now();
+      const r = await t.stack.up();
+      const secs = (Date.now() - t0) / 1000;
+      if (r.outputs.checksOk?.value !== true)
+        throw new Error(`${name}: not converged:\n${r.outputs.checks?.value}`);
+      console.log(`  ${name}: up until converged ${secs.toFixed(1)} s`);
+      out.push(secs);
+      await t.stack.destroy();
+    }
+    return out;
+  } finally {
+    await t.dispose().catch(() => undefined);
+  }
+}
+
+/** The split ring's ups beside the one-host ring's (same run). */
+async function ringFigures(sim: ReturnType<typeof simHosts>): Promise<Figure[]> {
+  const [A, B] = sim.hosts;
+  const [one] = await ringUp(`h20ringb-one-${process.pid}`, {});
+  const [first, second] = await ringUp(
+    `h20ringb-split-${process.pid}`,
+    { hostA: JSON.stringify(A.host), hostB: JSON.stringify(B.host), peerB: JSON.stringify(overTunnel(B)) },
+    2,
+  );
+  const label = "the same ring on one host";
+  return [
+    {
+      name: "split ring (2 hosts): first up until converged (image copied)",
+      value: first,
+      unit: "s",
+      baseline: one,
+      baselineLabel: label,
+    },
+    {
+      name: "split ring (2 hosts): up until converged (image cached there)",
+      value: second,
+      unit: "s",
+      baseline: one,
+      baselineLabel: label,
+    },
+  ];
+}
+
 export async function benchMultihost(): Promise<Figure[]> {
   const sandbox = labSandbox("bmh", "h19vxb");
   const sim = simHosts("h19vxb", 2);
@@ -119,6 +173,8 @@ export async function benchMultihost(): Promise<Figure[]> {
         baselineLabel: label,
       });
     }
+    if (t) await t.stack.destroy().catch(() => undefined);
+    figures.push(...(await ringFigures(sim)));
     return figures;
   } finally {
     if (t) await t.dispose().catch(() => undefined);

@@ -79,6 +79,8 @@ export class Checks extends UmlabResource {
     const inputs = {
       checks: args.checks.map((c) => {
         const spec: Record<string, pulumi.Input<any>> = { ...c.spec, guestDir: c.guest.guestDir };
+        // A guest on another host is checked there (provider/exec/checks.ts, over ssh).
+        if (c.guest.umlabPlacedOn) spec.host = c.guest.umlabPlacedOn;
         for (const k of Object.keys(spec)) if (spec[k] === undefined) delete spec[k];
         return spec;
       }),

@@ -69,7 +69,14 @@ export class Exec extends UmlabResource {
     super(
       "execProvider",
       name,
-      { ...inputs, stdout: undefined, stderr: undefined, exitCode: undefined },
+      {
+        ...inputs,
+        // A guest on another host: the command runs there (the remote layer, like its guest).
+        ...(args.guest.umlabPlacedOn ? { host: args.guest.umlabPlacedOn } : {}),
+        stdout: undefined,
+        stderr: undefined,
+        exitCode: undefined,
+      },
       { ...opts, dependsOn: [args.guest, ...(deps as pulumi.Input<pulumi.Resource>[])] },
       "umlab",
       "Exec",

@@ -20,11 +20,18 @@ export interface HostLinkArgs {
   name?: string;
   /** A fault: stop the link's processes (SIGSTOP) so it carries nothing; `false` resumes. */
   suspended?: boolean;
+  /** Frames lost, percent, each direction (a wirefilter in the cable; changed in place). */
+  lossPercent?: number;
+  /** Added one-way delay, milliseconds, each direction. */
+  delayMs?: number;
+  /** Bandwidth limit, kbit/s, each direction (0: unlimited). */
+  rateKbit?: number;
 }
 
 /**
  * A link between switches on two hosts: a VDE cable over SSH (`vde_plug A = ssh peer vde_plug B`,
- * run on switch A's host), so guests on both share one Ethernet.
+ * run on switch A's host), so guests on both share one Ethernet. `lossPercent`, `delayMs`,
+ * `rateKbit` impair it like an Impairment does a guest's link (a wirefilter on A's side).
  */
 export class HostLink extends UmlabResource {
   declare readonly pid: pulumi.Output<number>;
@@ -42,13 +49,25 @@ export class HostLink extends UmlabResource {
       aInstance: args.a.instance,
       bInstance: args.b.instance,
       suspended: args.suspended ?? false,
+      lossPercent: args.lossPercent ?? 0,
+      delayMs: args.delayMs ?? 0,
+      rateKbit: args.rateKbit ?? 0,
     };
     preflight("HostLink", name, hostLinkSchema(), inputs);
     sameHostOrThrow("HostLink", name, args.lab, args.a, "a (switch A)");
     super(
       "hostLinkProvider",
       name,
-      { ...inputs, pid: undefined, instance: undefined, logPath: undefined },
+      {
+        ...inputs,
+        pid: undefined,
+        instance: undefined,
+        logPath: undefined,
+        switchPid: undefined,
+        switchInstance: undefined,
+        filterPid: undefined,
+        filterInstance: undefined,
+      },
       args.lab.resourceOptions(opts),
       "umlab",
       "HostLink",

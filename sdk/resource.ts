@@ -17,6 +17,8 @@ export function providerText(name: ProviderName): string {
 export abstract class UmlabResource extends pulumi.CustomResource {
   /** The name of the host it runs on (undefined: this machine). */
   readonly umlabHostName?: string;
+  /** The host it runs on, as given (undefined: this machine): Exec and Checks of a guest run there. */
+  readonly umlabPlacedOn?: unknown;
 
   constructor(
     provider: ProviderName,
@@ -35,6 +37,7 @@ export abstract class UmlabResource extends pulumi.CustomResource {
     );
     const placed = (props.host ?? host) as { name?: string } | undefined;
     this.umlabHostName = placed?.name;
+    this.umlabPlacedOn = placed;
   }
 }
 

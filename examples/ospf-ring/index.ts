@@ -22,6 +22,9 @@
 //            of many rings on one host: umlab class up examples/ospf-ring --set profile=class)
 //   bfd   false to leave BFD off (dead interval only); true to run it whatever the profile
 //
+//   hostA, hostB, peerB, onB, cables  the ring over two machines (placement.ts): e.g. node01/02
+//         here and node03/04 on host B, the two links between them HostLinks over ssh
+//
 //   pulumi up                      # boots, waits for OSPF, checks every node reaches every VIPA
 //   umlab exec node01 -- ping -R -c 1 192.168.100.3
 //   umlab exec node01 -- vtysh -c 'show ip ospf neighbor'
@@ -38,6 +41,7 @@ import {
   profileBfd,
   PACKAGES,
 } from "./ring";
+import { parsePlacement } from "./placement";
 
 const config = new pulumi.Config();
 const down = new Set(
@@ -48,24 +52,47 @@ const down = new Set(
 );
 const bfd = config.getBoolean("bfd") ?? profileBfd(parseProfile(config.get("profile")));
 
-const lab = new umlab.Lab("lab");
+const place = parsePlacement((k) => config.get(k));
+const lab = new umlab.Lab("lab", place.hostA ? { host: place.hostA } : {});
+const labB = place.hostB ? lab.on(place.hostB) : lab;
+const labOf = (n: number) => (place.onB.has(`node0${n}`) ? labB : lab);
 const image = new umlab.Image("frr", {
   preset: "debian",
   packages: PACKAGES,
 });
-const switches = nodes.map((k) => new umlab.Switch(`switch${k}`, { lab }));
+// Link k joins node0k (eth0) and the next router (eth1). Split over hosts: a vde switch on
+// each side, joined by a HostLink run on host A (the side of lab) to host B (peerB).
+const next = (k: number) => (k % nodes.length) + 1;
+const cables: umlab.HostLink[] = [];
+const linkSwitches = nodes.map((k) => {
+  const [l0, l1] = [labOf(k), labOf(next(k))];
+  if (l0 === l1) return { [k]: new umlab.Switch(`switch${k}`, { lab: l0 }), [next(k)]: undefined };
+  const here = new umlab.Switch(`switch${k}`, { lab: l0, engine: "vde" });
+  const there = new umlab.Switch(`switch${k}-b`, { lab: l1, engine: "vde" });
+  const [onA, onB] = l0 === lab ? [here, there] : [there, here];
+  cables.push(
+    new umlab.HostLink(`link${k}`, { lab, a: onA, b: onB, peer: place.peerB!, ...place.cables[`link${k}`] }),
+  );
+  return { [k]: here, [next(k)]: there };
+});
+/** The switch of link k that node n (one of its two routers) plugs into. */
+const switchOf = (k: number, n: number) => linkSwitches[k - 1][n] ?? linkSwitches[k - 1][k]!;
 
 const routers = nodes.map((n) => {
   const name = `node0${n}`;
-  const root = new umlab.CowDisk(`${name}-root`, { lab, backing: image.path, backingVersion: image.sha256 });
+  const root = new umlab.CowDisk(`${name}-root`, {
+    lab: labOf(n),
+    backing: image.path,
+    backingVersion: image.sha256,
+  });
   return new umlab.Guest(name, {
-    lab,
+    lab: labOf(n),
     // No memory: a Debian image's default (128M) runs FRR without the OOM killer.
     disks: [root],
     nics: [
-      { switch: switches[n - 1], addresses: [nicAddresses(n)[0]], linkDown: down.has(`${name}:eth0`) },
+      { switch: switchOf(n, n), addresses: [nicAddresses(n)[0]], linkDown: down.has(`${name}:eth0`) },
       {
-        switch: switches[prev(n) - 1],
+        switch: switchOf(prev(n), n),
         addresses: [nicAddresses(n)[1]],
         linkDown: down.has(`${name}:eth1`),
       },
@@ -94,7 +121,22 @@ const converged = new umlab.Checks("converged", {
   failOnError: true,
 });
 
+// Split over hosts: what the first router on host B sees of its neighbours, run there (an Exec
+// of a guest on another host runs on that host, like the checks of its guests).
+const firstOnB = routers.find((_, i) => labOf(i + 1) === labB && labB !== lab);
+export const hostBNeighbours = firstOnB
+  ? new umlab.Exec(
+      "hostb-neighbours",
+      { guest: firstOnB, command: ["vtysh", "-c", "show ip ospf neighbor"] },
+      { dependsOn: [converged] },
+    ).stdout
+  : undefined;
+
 export const labDir = lab.dir;
+export const labDirB = labB.dir;
+export const cableInfo = pulumi
+  .all(cables.map((c) => pulumi.all([c.urn, c.pid, c.suspended])))
+  .apply((rows) => rows.map(([urn, pid, suspended]) => ({ name: urn.split("::").pop(), pid, suspended })));
 export const nodeInfo = pulumi
   .all(routers.map((g) => pulumi.all([g.name, g.pid, g.guestDir, g.bootId])))
   .apply((rows) => rows.map(([name, pid, guestDir, bootId]) => ({ name, pid, guestDir, bootId })));

@@ -8,6 +8,8 @@ import * as host from "../host/process";
 import { execInGuest, splitGuestDir, ExecError } from "./agent";
 import { checksSchema, checksPolicy, ChecksInputs, CheckSpec } from "../core/schemas";
 import { defineProvider } from "../core/define";
+import { callRemote } from "../host/remote";
+import { checkHost, hostLabel, type Host } from "../host/remote-argv";
 
 export type { ChecksInputs, CheckSpec };
 
@@ -105,7 +107,17 @@ export function regexMatches(
   }
 }
 
-async function runCheck(c: CheckSpec, deadline: number, intervalMs: number): Promise<CheckResult> {
+/** The shortest time one attempt gets; a refresh's single attempt gets ONCE_ATTEMPT_MS. */
+const ATTEMPT_FLOOR_MS = 2000;
+/** A refresh tries each check once: long enough for `vtysh` on a loaded host (not the 2 s floor). */
+export const ONCE_ATTEMPT_MS = 10_000;
+
+async function runCheck(
+  c: CheckSpec,
+  deadline: number,
+  intervalMs: number,
+  floorMs = ATTEMPT_FLOOR_MS,
+): Promise<CheckResult> {
   const t0 = Date.now();
   const [labDir, guest] = splitGuestDir(c.guestDir);
   const name = checkName(c);
@@ -115,7 +127,7 @@ async function runCheck(c: CheckSpec, deadline: number, intervalMs: number): Pro
     attempts++;
     try {
       const r = await execInGuest(labDir, guest, checkCommand(c), {
-        timeoutMs: Math.max(2000, Math.min(15_000, deadline - Date.now())),
+        timeoutMs: Math.max(floorMs, Math.min(15_000, deadline - Date.now())),
       });
       const out = host.lastLines(`${r.stdout}\n${r.stderr}`, 6);
       seen = `exit ${r.exitCode}${out ? `: ${out}` : ", no output"}`;
@@ -146,10 +158,81 @@ export function summarize(results: CheckResult[]): string {
     .join("\n");
 }
 
-/** Run every check (concurrently), each retried until it passes or the deadline. */
-export async function runChecks(inputs: ChecksInputs): Promise<ChecksOutputs> {
+/** The checks grouped by where their guest runs ("" = this machine), in their order (pure). */
+export function byHost(checks: CheckSpec[]): Map<string, number[]> {
+  const groups = new Map<string, number[]>();
+  checks.forEach((c, i) => {
+    const key = c.host === undefined ? "" : JSON.stringify(c.host);
+    groups.set(key, [...(groups.get(key) ?? []), i]);
+  });
+  return groups;
+}
+
+/**
+ * Checks of guests on another host run there: this provider's own create, over ssh (one
+ * round trip per host, the checks there concurrent, the same deadline). A host that cannot
+ * be reached fails its checks, saying why.
+ */
+async function runThere(
+  h: unknown,
+  checks: CheckSpec[],
+  inputs: ChecksInputs,
+  deadline: number,
+  once: boolean,
+): Promise<CheckResult[]> {
+  const t0 = Date.now();
+  const failAll = (seen: string) =>
+    checks.map((c) => ({
+      name: checkName(c),
+      ok: false,
+      attempts: 0,
+      seconds: (Date.now() - t0) / 1000,
+      seen,
+    }));
+  const parsed = checkHost(h);
+  if (!parsed.ok) return failAll(`bad host: ${parsed.failures.map((f) => f.reason).join("; ")}`);
+  const there: ChecksInputs = {
+    ...inputs,
+    checks: checks.map(({ host: _h, ...c }) => c as CheckSpec),
+    deadlineSeconds: Math.max(0, (deadline - Date.now()) / 1000),
+    failOnError: false,
+  };
+  try {
+    // A refresh's single attempt is the provider's read there; otherwise its create.
+    const r = (await callRemote(parsed.host as Host, {
+      op: "handler",
+      provider: "checksProvider",
+      method: once ? "read" : "create",
+      args: once ? ["remote", { ...there, results: [] }] : [there],
+    })) as { outs?: ChecksOutputs; props?: ChecksOutputs };
+    const results = (once ? r.props : r.outs)?.results ?? [];
+    return results.length === checks.length
+      ? results
+      : failAll(`no results from ${hostLabel(parsed.host as Host)}`);
+  } catch (e) {
+    return failAll(`on ${hostLabel(parsed.host as Host)}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Run every check (concurrently), each retried until it passes or the deadline; `once`: one
+ * attempt each (a refresh), given up to ONCE_ATTEMPT_MS.
+ */
+export async function runChecks(inputs: ChecksInputs, once = false): Promise<ChecksOutputs> {
   const deadline = Date.now() + inputs.deadlineSeconds * 1000;
-  const results = await Promise.all(inputs.checks.map((c) => runCheck(c, deadline, inputs.intervalMs)));
+  const results: CheckResult[] = new Array(inputs.checks.length);
+  await Promise.all(
+    [...byHost(inputs.checks)].map(async ([key, idx]) => {
+      const group = idx.map((i) => inputs.checks[i]);
+      const rs =
+        key === ""
+          ? await Promise.all(
+              group.map((c) => runCheck(c, deadline, inputs.intervalMs, once ? ONCE_ATTEMPT_MS : undefined)),
+            )
+          : await runThere(group[0].host, group, inputs, deadline, once);
+      idx.forEach((i, k) => (results[i] = rs[k]));
+    }),
+  );
   const failed = results.filter((r) => !r.ok).length;
   return {
     ...inputs,
@@ -192,7 +275,7 @@ export const checksProvider = defineProvider<ChecksInputs, ChecksOutputs>({
     // `pulumi refresh` checks again, one attempt each (a refresh should be quick), and
     // records what it finds; it never fails the refresh.
     try {
-      const outs = await runChecks({ ...o, deadlineSeconds: 0 });
+      const outs = await runChecks({ ...o, deadlineSeconds: 0 }, true);
       return plain({ ...outs, deadlineSeconds: o.deadlineSeconds });
     } catch {
       return o;

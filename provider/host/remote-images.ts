@@ -65,7 +65,16 @@ export async function receiveImage(
     throw e;
   }
   fs.closeSync(fd);
-  fs.renameSync(tmp, final);
+  // Never over a copy already there: two disks of one host staging the same image at once
+  // would swap the file under a guest that booted over the first (its COW records the
+  // backing's mtime: a mismatch, and the guest cannot mount its root). link fails if it exists.
+  try {
+    fs.linkSync(tmp, final);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
   writeSidecar(final, sha256);
   return final;
 }

@@ -66,8 +66,13 @@ export function checkImpairment(news: any): { inputs: any; failures?: CheckFailu
   return checkInputs(impairmentSchema(), news, impairmentFailures);
 }
 
-/** Run a daemonizing tool and return the pid from its pid file. */
-async function startDaemon(cmd: string, args: string[], pidFile: string, log: string): Promise<number> {
+/** Run a daemonizing tool and return the pid from its pid file (also HostLink's filter). */
+export async function startDaemon(
+  cmd: string,
+  args: string[],
+  pidFile: string,
+  log: string,
+): Promise<number> {
   fs.rmSync(pidFile, { force: true });
   await host.run(cmd, args, { timeoutMs: 10_000 });
   const pid = await host.waitFor(() => host.readPid(pidFile), 10_000);

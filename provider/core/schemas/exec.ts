@@ -70,7 +70,12 @@ export const execPolicy: ChangePolicy<ExecInputs> = {
 
 export function checksSchema() {
   const guestDir = guestDirSchema();
-  const base = { name: z.string().min(1).optional(), guestDir };
+  const base = {
+    name: z.string().min(1).optional(),
+    guestDir,
+    /** The guest's host when it is not this machine (the SDK sets it; checked by the remote layer). */
+    host: z.record(z.string(), z.any()).optional(),
+  };
   const check = z.discriminatedUnion("kind", [
     z.object({
       ...base,

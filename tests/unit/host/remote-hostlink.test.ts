@@ -18,7 +18,7 @@ const peer = {
 };
 const inputs = { labDir: "/r/lab", name: "ab", a: "/r/lab/sw/swa.ctl", b: "/rb/lab/sw/swb.ctl", peer };
 
-test("the link's argv: vde_plug -D <marker> <A> = ssh <fixed options> -- <peer> vde_plug <B>", () => {
+test("the link's argv: vde_plug -D <marker> <its private switch> = ssh <fixed options> -- <peer> vde_plug <B>", () => {
   const r = validate(hostLinkSchema(), inputs);
   expect(r.ok).toBe(true);
   if (!r.ok) return;
@@ -27,7 +27,8 @@ test("the link's argv: vde_plug -D <marker> <A> = ssh <fixed options> -- <peer> 
   expect(args.slice(0, 5)).toEqual([
     "-D",
     hostLinkPaths("/r/lab", "ab").marker,
-    "/r/lab/sw/swa.ctl",
+    // The private switch the wirefilter joins to switch A (impairments), not A itself.
+    hostLinkPaths("/r/lab", "ab").control,
     "=",
     "ssh",
   ]);
@@ -35,12 +36,12 @@ test("the link's argv: vde_plug -D <marker> <A> = ssh <fixed options> -- <peer> 
   expect(args.slice(-4)).toEqual(["--", "192.0.2.2", "vde_plug", "/rb/lab/sw/swb.ctl"]);
 });
 
-test("every field has a change policy; only `suspended` is in place", () => {
+test("every field has a change policy; only `suspended` and the impairments are in place", () => {
   const r = validate(hostLinkSchema(), inputs);
   if (!r.ok) throw new Error("valid inputs refused");
   expect(Object.keys(hostLinkPolicy).sort()).toEqual(Object.keys(r.value).sort());
   const inPlace = Object.entries(hostLinkPolicy).filter(([, p]) => p.change !== "replace");
-  expect(inPlace.map(([k]) => k)).toEqual(["suspended"]);
+  expect(inPlace.map(([k]) => k)).toEqual(["suspended", "lossPercent", "delayMs", "rateKbit"]);
 });
 
 test("a hostile peer or switch path is refused, naming the field", () => {
@@ -49,6 +50,10 @@ test("a hostile peer or switch path is refused, naming the field", () => {
     ["peer", { ...peer, proxyCommand: ["nc", "a;b"] }, "peer.proxyCommand[1]"],
     ["b", "/x y", "b"],
     ["b", "/x;reboot", "b"],
+    ["lossPercent", 101, "lossPercent"],
+    ["delayMs", -1, "delayMs"],
+    ["delayMs", 1.5, "delayMs"],
+    ["rateKbit", "fast", "rateKbit"],
   ] as const) {
     const r = validate(hostLinkSchema(), { ...inputs, [k]: v });
     expect(r.ok).toBe(false);
