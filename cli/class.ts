@@ -97,17 +97,18 @@ async function existingStudents(ce: ClassEnv): Promise<Map<string, string>> {
  * profile would be priced at the old one.
  */
 async function previewCost(stack: Stack) {
-  const guests: GuestPreview[] = [];
-  const images: ImagePreview[] = [];
+  // By URN: a replace (e.g. a student moved to another host) sends several steps per resource.
+  const guests = new Map<string, GuestPreview>();
+  const images = new Map<string, ImagePreview>();
   await stack.preview({
     onEvent: (e: EngineEvent) => {
       const m = e.resourcePreEvent?.metadata;
       if (!m?.new) return;
-      if (m.type.endsWith("umlab:Guest")) guests.push(m.new.inputs ?? {});
-      if (m.type.endsWith("umlab:Image")) images.push(m.new.inputs ?? {});
+      if (m.type.endsWith("umlab:Guest")) guests.set(m.urn, m.new.inputs ?? {});
+      if (m.type.endsWith("umlab:Image")) images.set(m.urn, m.new.inputs ?? {});
     },
   });
-  return studentCost(guests, images);
+  return studentCost([...guests.values()], [...images.values()]);
 }
 
 async function upOne(
