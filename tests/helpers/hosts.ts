@@ -219,3 +219,8 @@ export function leftUnder(root: string): string[] {
   if (!fs.existsSync(root)) return [];
   return (fs.readdirSync(root, { recursive: true }) as string[]).map((f) => path.join(root, f));
 }
+
+/** A process runs in a simulated host's network namespace (same inode as /run/netns/<ns>). */
+export function inNamespaceOf(pid: number, h: SimHost): boolean {
+  return fs.readlinkSync(`/proc/${pid}/ns/net`) === `net:[${fs.statSync(`/run/netns/${h.netns}`).ino}]`;
+}

@@ -32,6 +32,14 @@ const host = (name: string, capMiB?: number, memAvailable = 20 * G, cores = 8): 
   ...(capMiB === undefined ? {} : { capBytes: capMiB * M }),
 });
 const six = ["s1", "s2", "s3", "s4", "s5", "s6"];
+/** A host ssh cannot reach: its ProxyCommand is `false` (no traffic leaves this machine). */
+const dead = {
+  name: "deadhost",
+  address: "192.0.2.9",
+  runtimeRoot: "/var/tmp/umlab",
+  cache: "/var/cache/umlab",
+  proxyCommand: ["false"],
+};
 
 describe("placeStudents: whole students onto hosts by capacity", () => {
   test("caps of 520M and 300M split six students 4+2, the fuller host first on ties", () => {
@@ -333,13 +341,6 @@ describe("the capacity probe", () => {
   });
 
   test("placeByMemory: an unreachable host is named; bad sizes name the part", async () => {
-    const dead = {
-      name: "deadhost",
-      address: "192.0.2.9",
-      runtimeRoot: "/var/tmp/umlab",
-      cache: "/var/cache/umlab",
-      proxyCommand: ["false"],
-    };
     await expect(placeByMemory([dead], { g1: "64M" })).rejects.toThrow(
       /host "deadhost" \(root@192\.0\.2\.9 port 22\) cannot be reached over SSH/,
     );
@@ -365,13 +366,6 @@ describe("the capacity probe", () => {
       result: [process.pid],
     });
     // A student on a host that cannot be asked: named, its guests down; one here: asked here.
-    const dead = {
-      name: "deadhost",
-      address: "192.0.2.9",
-      runtimeRoot: "/var/tmp/umlab",
-      cache: "/var/cache/umlab",
-      proxyCommand: ["false"],
-    };
     const state = (host?: object) => ({
       deployment: {
         resources: [
