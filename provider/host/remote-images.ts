@@ -65,7 +65,15 @@ export async function receiveImage(
     throw e;
   }
   fs.closeSync(fd);
-  fs.renameSync(tmp, final);
+  // Never over a copy already there: two labs staging the same image at once (a class's
+  // students on a fresh host) would swap the file under COW disks made over the first one.
+  try {
+    fs.linkSync(tmp, final);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
   writeSidecar(final, sha256);
   return final;
 }
