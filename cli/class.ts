@@ -182,8 +182,11 @@ function render(a: ClassArgs, r: StudentRow[]): string {
 }
 
 function failures(names: string[], results: (unknown | Error)[]): string[] {
+  // The engine's error lines (what failed and why), else the message's end.
+  const why = (m: string[]) =>
+    m.some((l) => /error/i.test(l)) ? m.filter((l) => /error/i.test(l)) : m.slice(-8);
   return results.flatMap((r, i) =>
-    r instanceof Error ? [`${names[i]}: ${r.message.split("\n").slice(-8).join("\n  ")}`] : [],
+    r instanceof Error ? [`${names[i]}: ${why(r.message.split("\n")).slice(0, 8).join("\n  ")}`] : [],
   );
 }
 
