@@ -55,21 +55,10 @@ export async function placeByMemory(
   const bytes = Object.fromEntries(
     Object.entries(demands).map(([k, v]) => [k, memoryBytes(v, `placeByMemory demand "${k}"`)]),
   );
-  // Kept parts first, on their hosts; the rest spread over what is left.
-  const kept: Record<string, string> = {};
-  for (const [part, name] of Object.entries(opts.keep ?? {})) {
-    const c = caps.find((h) => h.name === name);
-    if (!c || bytes[part] === undefined) continue;
-    const free = (c.capBytes ?? Infinity) - bytes[part];
-    if (free < 0) continue;
-    kept[part] = name;
-    if (c.capBytes !== undefined) c.capBytes = free;
-  }
-  const rest = Object.fromEntries(Object.entries(bytes).filter(([k]) => kept[k] === undefined));
-  const plan = planByMemory(rest, caps);
+  const plan = planByMemory(bytes, caps, opts.keep);
   const byName = new Map(parsed.map((h) => [h.name, h]));
   const out: Record<string, Host> = {};
-  for (const [part, name] of Object.entries({ ...kept, ...plan.hostOf })) {
+  for (const [part, name] of Object.entries(plan.hostOf)) {
     const h = byName.get(name);
     if (!h)
       throw new Error(

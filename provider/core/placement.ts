@@ -129,12 +129,17 @@ export interface MemoryPlan {
 }
 
 /**
- * Spread parts (name -> bytes of memory) over hosts by free memory: largest part first (ties:
- * by name, so the plan is the same for the same inputs), each onto the host with the most
- * budget left (ties: the first in the list). Throws, naming the part, its need and every
+ * Spread parts (name -> bytes of memory) over hosts by free memory: parts in `keep` (part ->
+ * host name) stay on that host while it has budget left for them; the others, largest first
+ * (ties: by name, so the plan is the same for the same inputs), each onto the host with the
+ * most budget left (ties: the first in the list). Throws, naming the part, its need and every
  * host's free memory, when one fits nowhere.
  */
-export function planByMemory(demands: Record<string, number>, hosts: HostCapacity[]): MemoryPlan {
+export function planByMemory(
+  demands: Record<string, number>,
+  hosts: HostCapacity[],
+  keep: Record<string, string> = {},
+): MemoryPlan {
   if (hosts.length === 0) throw new Error("placeByMemory: give at least one host");
   const names = new Set<string>();
   for (const h of hosts) {
@@ -148,7 +153,16 @@ export function planByMemory(demands: Record<string, number>, hosts: HostCapacit
       );
   const left = new Map(hosts.map((h) => [h.name, memBudget(h)]));
   const hostOf: Record<string, string> = {};
-  const parts = Object.entries(demands).sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0));
+  for (const [part, bytes] of Object.entries(demands)) {
+    const h = keep[part];
+    const l = h === undefined ? undefined : left.get(h);
+    if (l === undefined || l < bytes) continue;
+    hostOf[part] = h;
+    left.set(h, l - bytes);
+  }
+  const parts = Object.entries(demands)
+    .filter(([part]) => hostOf[part] === undefined)
+    .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0));
   for (const [part, bytes] of parts) {
     let best: string | undefined;
     for (const h of hosts) {

@@ -160,6 +160,16 @@ describe("planByMemory: parts of one lab spread by free memory", () => {
     expect(p.placed).toEqual({ a: 448 * M, b: 256 * M });
   });
 
+  test("kept parts stay on their host while it has room; the rest spread around them", () => {
+    const hosts = [host("a", 600), host("b", 400)];
+    // Without keep r1 would go to a; kept on b it stays, and r2 takes a.
+    const p = planByMemory({ r1: 256 * M, r2: 256 * M, r3: 128 * M }, hosts, { r1: "b" });
+    expect(p.hostOf).toEqual({ r1: "b", r2: "a", r3: "a" });
+    // A kept host that is gone or too small: spread like any other part.
+    expect(planByMemory({ r1: 256 * M }, hosts, { r1: "gone" }).hostOf).toEqual({ r1: "a" });
+    expect(planByMemory({ r1: 500 * M }, hosts, { r1: "b" }).hostOf).toEqual({ r1: "a" });
+  });
+
   test("a part no host holds: named, with its need and each host's free memory", () => {
     expect(() => planByMemory({ big: 900 * M, small: 100 * M }, [host("a", 500), host("b", 800)])).toThrow(
       /no host fits "big": it needs 900 MiB; a: 500 MiB free for umlab .*; b: 800 MiB free/,
