@@ -91,11 +91,16 @@ export class Checks extends UmlabResource {
     preflight("Checks", name, checksSchema(), inputs);
     const deps =
       opts?.dependsOn === undefined ? [] : Array.isArray(opts.dependsOn) ? opts.dependsOn : [opts.dependsOn];
+    // Checks of guests that all run on one other host run there (they read the guests' folders);
+    // guests on several machines: here, as before.
+    const hosts = new Set(guests.map((g) => g.labHost?.name));
+    const host = hosts.size === 1 ? guests[0]?.labHost : undefined;
     super(
       "checksProvider",
       name,
       {
         ...inputs,
+        ...(host ? { host } : {}),
         results: undefined,
         passed: undefined,
         failed: undefined,

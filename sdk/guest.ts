@@ -113,6 +113,8 @@ export class Guest extends UmlabResource {
   declare readonly guestDir: pulumi.Output<string>;
   /** Its disks as booted: ubd0 first (`backing` set for a COW disk). A Snapshot reads them. */
   declare readonly disks: pulumi.Output<{ path: string; backing?: string }[]>;
+  /** The host its lab runs on (undefined: this machine): where its Checks run (sdk/checks.ts). */
+  readonly labHost?: Lab["host"];
 
   constructor(name: string, args: GuestArgs, opts?: pulumi.CustomResourceOptions) {
     const guestName = args.name ?? name;
@@ -178,5 +180,6 @@ export class Guest extends UmlabResource {
       "umlab",
       "Guest",
     );
+    this.labHost = args.lab.host;
   }
 }
