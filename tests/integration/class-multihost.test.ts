@@ -49,12 +49,18 @@ describe("class mode over two hosts (simulated: netns + sshd each), placed by ca
     { labDir: string; host: string; guests: { name: string; pid: number; guestDir: string }[] }
   > = {};
 
-  const stackOutputs = async (s: string) => {
+  const stackOutputs = async (s: string): Promise<Record<string, any>> => {
     const st = await LocalWorkspace.selectStack(
       { stackName: `student-${s}`, workDir: program },
       { envVars: env },
     );
-    return Object.fromEntries(Object.entries(await st.outputs()).map(([k, v]) => [k, v.value]));
+    const checks = ((await st.exportStack()).deployment.resources as { type: string; outputs: any }[]).find(
+      (r) => r.type.endsWith("umlab:Checks"),
+    );
+    const out: Record<string, any> = Object.fromEntries(
+      Object.entries(await st.outputs()).map(([k, v]) => [k, v.value]),
+    );
+    return { ...out, checksHost: checks?.outputs?.host?.name };
   };
   const hostByName = (name: string) => sim!.hosts.find((h) => h.host.name === name) as SimHost;
   const writeHosts = (file: string, entries: object[]) => {
@@ -172,6 +178,8 @@ describe("class mode over two hosts (simulated: netns + sshd each), placed by ca
     for (const s of students) {
       const o = await stackOutputs(s);
       expect([s, o.host]).toEqual([s, want[s]]);
+      // Its checks ran on that host too (they read its guests' folders there).
+      expect([s, o.checksHost]).toEqual([s, want[s]]);
       const h = hostByName(want[s]);
       labs[s] = { labDir: o.labDir, host: want[s], guests: o.guestInfo };
       expect(o.labDir.startsWith(h.host.runtimeRoot + "/")).toBe(true);
