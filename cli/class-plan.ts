@@ -4,6 +4,7 @@
 // CSV and JSON renderings in class-render.ts.
 import { createHash } from "crypto";
 import { UsageError } from "./args";
+import { CPU_SHARE, MEM_SHARE } from "../provider/core/placement";
 
 export type ClassCommand = "up" | "status" | "check" | "reset" | "down";
 
@@ -19,6 +20,8 @@ export interface ClassArgs {
   sets: [string, string][];
   /** `--seed <text>`: mixed into each student's seed (a new exercise for the same names). */
   seed: string;
+  /** `--hosts <file>` (up): place each student's lab on one of these hosts (cli/class-hosts.ts). */
+  hosts?: string;
 }
 
 export interface Student {
@@ -88,7 +91,8 @@ export function studentConfig(
 }
 
 const COMMANDS = ["up", "status", "check", "reset", "down"];
-const USAGE_HINT = "umlab class up|status|check|reset|down <program dir> [--students <a,b,c | N>]";
+const USAGE_HINT =
+  "umlab class up|status|check|reset|down <program dir> [--students <a,b,c | N>] [--hosts hosts.json]";
 
 /** Parse `umlab class …` (the words after `class`). */
 export function parseClassArgs(args: string[]): ClassArgs {
@@ -121,6 +125,7 @@ export function parseClassArgs(args: string[]): ClassArgs {
     } else if (flag === "--json" || flag === "--csv") out.format = flag === "--json" ? "json" : "csv";
     else if (flag === "--force") out.force = true;
     else if (flag === "--seed") out.seed = value();
+    else if (flag === "--hosts") out.hosts = value();
     else if (flag === "--set") {
       const v = value();
       const m = /^([A-Za-z][A-Za-z0-9_]*)=(.*)$/s.exec(v);
@@ -144,6 +149,10 @@ export function parseClassArgs(args: string[]): ClassArgs {
     out.students = [{ name: positional[1], index: 0 }];
   } else if (positional.length > 1)
     throw new UsageError(`class ${command}: unexpected argument "${positional[1]}"`);
+  if (out.hosts !== undefined && command !== "up")
+    throw new UsageError(
+      `class ${command}: --hosts is for class up (status reads each student's host from its stack)`,
+    );
   if (command === "up" && !out.students)
     throw new UsageError("class up: give the students: --students alice,bob,carol or --students 5");
   return out;
@@ -178,9 +187,9 @@ export const IDLE_CPU: Record<GuestKind, number> = {
 export type GuestKind = "frr-bfd" | "frr" | "debian" | "busybox";
 
 /** The share of the host's cores an idle class may take: at 65 % boots slowed 5x, at 96 % checks failed (issue 15). */
-export const CPU_BUDGET = 0.6;
+export const CPU_BUDGET = CPU_SHARE;
 /** The share of MemAvailable the class's guest memory may take. */
-export const MEM_BUDGET = 0.9;
+export const MEM_BUDGET = MEM_SHARE;
 
 /** What a preview of a student's stack shows: its guests (memory if known, files) and images. */
 export interface GuestPreview {

@@ -18,6 +18,8 @@ export interface StudentRow {
   failed: number;
   /** When the stack last changed (ISO time), "" when never. */
   lastChange: string;
+  /** The host its lab runs on (its LabRuntime's `host`: `umlab class up --hosts`); null: this machine. */
+  host: string | null;
 }
 
 interface StateResource {
@@ -48,6 +50,8 @@ export function rowOf(
     .flatMap((r) => (Array.isArray(r.outputs?.results) ? (r.outputs?.results as unknown[]) : []))
     .map((c) => ({ name: String((c as CheckCell).name), ok: (c as CheckCell).ok === true }));
   const passed = checks.filter((c) => c.ok).length;
+  const runtime = resources.find((r) => String(r.type ?? "").endsWith("umlab:LabRuntime"));
+  const hostName = (runtime?.outputs?.host as { name?: unknown } | undefined)?.name;
   return {
     student,
     stack,
@@ -58,6 +62,7 @@ export function rowOf(
     passed,
     failed: checks.length - passed,
     lastChange,
+    host: typeof hostName === "string" ? hostName : null,
   };
 }
 
@@ -71,13 +76,25 @@ export function checkNames(rows: StudentRow[]): string[] {
 /** A terminal table: one row per student; each check as + (pass) or - (fail), then what failed. */
 export function renderTable(rows: StudentRow[]): string {
   const names = checkNames(rows);
-  const head = ["student", "state", "guests", "checks", "each check", "last change", "failing"];
+  // A host column only for a class placed on hosts (a one-host class's table is as it was).
+  const hosts = rows.some((r) => r.host !== null);
+  const head = [
+    "student",
+    ...(hosts ? ["host"] : []),
+    "state",
+    "guests",
+    "checks",
+    "each check",
+    "last change",
+    "failing",
+  ];
   const body = rows.map((r) => {
     const byName = new Map(r.checks.map((c) => [c.name, c.ok]));
     const marks = names.map((n) => (byName.has(n) ? (byName.get(n) ? "+" : "-") : ".")).join("");
     const failing = r.checks.filter((c) => !c.ok).map((c) => c.name);
     return [
       r.student,
+      ...(hosts ? [r.host ?? "(this machine)"] : []),
       r.state,
       `${r.guestsUp}/${r.guests}`,
       `${r.passed}/${r.checks.length}`,
@@ -113,9 +130,11 @@ export function csvField(v: string): string {
 /** CSV: one line per student; a column per check (pass/fail, empty when the student has no such check). */
 export function renderCsv(rows: StudentRow[]): string {
   const names = checkNames(rows);
+  const hosts = rows.some((r) => r.host !== null);
   const head = [
     "student",
     "stack",
+    ...(hosts ? ["host"] : []),
     "state",
     "guests_up",
     "guests",
@@ -129,6 +148,7 @@ export function renderCsv(rows: StudentRow[]): string {
     return [
       r.student,
       r.stack,
+      ...(hosts ? [r.host ?? ""] : []),
       r.state,
       String(r.guestsUp),
       String(r.guests),

@@ -4,10 +4,9 @@
 // The pure parts (arguments, students, config, admission) are in class-plan.ts; rows and their
 // renderings in class-render.ts.
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, Stack, EngineEvent } from "@pulumi/pulumi/automation";
-import { processAlive } from "../provider/host/process";
+import { localCapacity } from "../provider/host/capacity";
 import { UsageError } from "./args";
 import { projectDir, toolchainBin, labEnv, fileBackendDir } from "./toolchain";
 import { privateStateDir } from "./pulumi";
@@ -24,6 +23,9 @@ import {
   ImagePreview,
 } from "./class-plan";
 import { rowOf, renderTable, renderJson, renderCsv, StudentRow } from "./class-render";
+import { placeClass, readHostsFile, liveness } from "./class-place";
+import { HOST_KEY } from "./class-hosts";
+import type { Host } from "../provider/host/remote-argv";
 
 interface ClassEnv {
   project: string;
@@ -95,32 +97,38 @@ async function existingStudents(ce: ClassEnv): Promise<Map<string, string>> {
  * profile would be priced at the old one.
  */
 async function previewCost(stack: Stack) {
-  const guests: GuestPreview[] = [];
-  const images: ImagePreview[] = [];
+  // By URN: a replace (e.g. a student moved to another host) sends several steps per resource.
+  const guests = new Map<string, GuestPreview>();
+  const images = new Map<string, ImagePreview>();
   await stack.preview({
     onEvent: (e: EngineEvent) => {
       const m = e.resourcePreEvent?.metadata;
       if (!m?.new) return;
-      if (m.type.endsWith("umlab:Guest")) guests.push(m.new.inputs ?? {});
-      if (m.type.endsWith("umlab:Image")) images.push(m.new.inputs ?? {});
+      if (m.type.endsWith("umlab:Guest")) guests.set(m.urn, m.new.inputs ?? {});
+      if (m.type.endsWith("umlab:Image")) images.set(m.urn, m.new.inputs ?? {});
     },
   });
-  return studentCost(guests, images);
+  return studentCost([...guests.values()], [...images.values()]);
 }
 
-function memAvailable(): number {
-  const m = /^MemAvailable:\s+(\d+) kB/m.exec(fs.readFileSync("/proc/meminfo", "utf8"));
-  return m ? Number(m[1]) * 1024 : 0;
-}
-
-async function upOne(ce: ClassEnv, s: Student, a: ClassArgs, count: number, fresh: boolean): Promise<void> {
+async function upOne(
+  ce: ClassEnv,
+  s: Student,
+  a: ClassArgs,
+  count: number,
+  fresh: boolean,
+  host?: Host,
+): Promise<void> {
   const t = Date.now();
   const stack = await openStack(ce, s, true);
-  await stack.setAllConfig(
-    Object.fromEntries(
+  await stack.setAllConfig({
+    ...Object.fromEntries(
       Object.entries(studentConfig(s, count, a.sets, a.seed)).map(([k, v]) => [k, { value: v }]),
     ),
-  );
+    // The student's program runs its Lab there (sdk/lab.ts reads it as the default host).
+    ...(host ? { [HOST_KEY]: { value: JSON.stringify(host) } } : {}),
+  });
+  if (host) progress(s.name, `on host ${host.name}`);
   if (fresh) {
     progress(s.name, "destroy (reset)");
     await stack.destroy();
@@ -152,13 +160,20 @@ async function upOne(ce: ClassEnv, s: Student, a: ClassArgs, count: number, fres
 }
 
 async function rows(ce: ClassEnv, students: string[], existing: Map<string, string>): Promise<StudentRow[]> {
-  const out = await pool(students, 4, async (name) => {
-    if (!existing.has(name)) return rowOf(name, stackOf({ name }), {}, "", () => false);
-    const stack = await openStack(ce, { name }, false);
-    return rowOf(name, stackOf({ name }), await stack.exportStack(), existing.get(name) ?? "", processAlive);
-  });
-  return out.map((r, i) =>
-    r instanceof Error ? rowOf(students[i], stackOf({ name: students[i] }), {}, "", () => false) : r,
+  const exported = await pool(students, 4, async (name) =>
+    existing.has(name) ? (await openStack(ce, { name }, false)).exportStack() : {},
+  );
+  const states = exported.map((e) => (e instanceof Error ? {} : e));
+  // Each guest's pid is asked about where it runs (this machine, or its host).
+  const alive = await liveness(states, (l) => console.error(l));
+  return students.map((name, i) =>
+    rowOf(
+      name,
+      stackOf({ name }),
+      states[i],
+      exported[i] instanceof Error ? "" : (existing.get(name) ?? ""),
+      alive[i],
+    ),
   );
 }
 
@@ -167,8 +182,11 @@ function render(a: ClassArgs, r: StudentRow[]): string {
 }
 
 function failures(names: string[], results: (unknown | Error)[]): string[] {
+  // The engine's error lines (what failed and why), else the message's end.
+  const why = (m: string[]) =>
+    m.some((l) => /error/i.test(l)) ? m.filter((l) => /error/i.test(l)) : m.slice(-8);
   return results.flatMap((r, i) =>
-    r instanceof Error ? [`${names[i]}: ${r.message.split("\n").slice(-8).join("\n  ")}`] : [],
+    r instanceof Error ? [`${names[i]}: ${why(r.message.split("\n")).slice(0, 8).join("\n  ")}`] : [],
   );
 }
 
@@ -185,6 +203,7 @@ export async function cmdClass(args: string[]): Promise<number> {
   }
   if (a.command === "up") {
     const students = a.students as Student[];
+    const hosts = a.hosts === undefined ? undefined : readHostsFile(a.hosts);
     const running = new Set([...existing.keys(), ...students.map((s) => s.name)]).size;
     const cost = await previewCost(
       await openStack(ce, students[0], true).then(async (st) => {
@@ -199,16 +218,34 @@ export async function cmdClass(args: string[]): Promise<number> {
         return st;
       }),
     );
-    const adm = admit(running, cost, { cores: os.cpus().length, memAvailable: memAvailable() });
-    console.error(
-      `umlab: ${adm.message}` +
-        (running > students.length
-          ? ` (${running - students.length} more student stacks of this program exist)`
-          : ""),
-    );
-    if (!adm.ok && !a.force) return 3;
+    let placed: Map<string, Host> | undefined;
+    if (hosts) {
+      // Admission per host: each student's whole lab on one host where it fits.
+      placed = await placeClass({
+        hostsFile: a.hosts as string,
+        hosts,
+        students: students.map((s) => s.name),
+        existing: [...existing.keys()],
+        cost,
+        force: a.force,
+        configOf: async (name) => (await openStack(ce, { name }, false)).getAllConfig(),
+        log: (l) => console.error(l),
+      });
+      if (!placed) return 3;
+    } else {
+      const adm = admit(running, cost, localCapacity());
+      console.error(
+        `umlab: ${adm.message}` +
+          (running > students.length
+            ? ` (${running - students.length} more student stacks of this program exist)`
+            : ""),
+      );
+      if (!adm.ok && !a.force) return 3;
+    }
     const t = Date.now();
-    const res = await pool(students, a.parallel, (s) => upOne(ce, s, a, students.length, false));
+    const res = await pool(students, a.parallel, (s) =>
+      upOne(ce, s, a, students.length, false, placed?.get(s.name)),
+    );
     console.error(
       `umlab: class up: ${students.length} students in ${((Date.now() - t) / 1000).toFixed(1)} s (parallel ${a.parallel})`,
     );

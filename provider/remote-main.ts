@@ -5,6 +5,7 @@
 import * as fs from "fs";
 import { localProvider, PROVIDER_NAMES } from "./index";
 import { hasImage, receiveImage } from "./host/remote-images";
+import { localCapacity, alivePids } from "./host/capacity";
 import type { RemoteRequest } from "./host/remote";
 
 const METHODS = new Set(["create", "read", "update", "delete"]);
@@ -52,6 +53,10 @@ async function serve(req: RemoteRequest, payload: AsyncIterable<Buffer>): Promis
       return hasImage(req.cache, req.sha256);
     case "putImage":
       return receiveImage(req.cache, req.sha256, req.size, payload);
+    case "capacity":
+      return localCapacity();
+    case "alive":
+      return alivePids(req.pids);
     default:
       throw new Error(`unknown request ${JSON.stringify((req as { op?: unknown }).op)}`);
   }

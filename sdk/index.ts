@@ -13,3 +13,4 @@ export * from "./snapshot";
 export * from "./mconsole";
 export * from "./shareddisk";
 export * from "./hostlink";
+export * from "./placement";

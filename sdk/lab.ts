@@ -26,7 +26,8 @@ export interface LabArgs {
   /**
    * Run this lab on another machine over SSH (README "More than one machine"): its runtime
    * directory lives under the host's `runtimeRoot`, every component of it runs there. Default:
-   * this machine. For a lab spread over machines use `lab.on(host)` for the components there.
+   * the stack config `umlab:host` (JSON; `umlab class up --hosts` sets it), else this machine.
+   * For a lab spread over machines use `lab.on(host)` for the components there.
    */
   host?: HostInput;
 }
@@ -83,7 +84,9 @@ export class Lab extends pulumi.ComponentResource {
     this.labId = naming.labId(pulumi.getProject(), pulumi.getStack());
     this.args = args;
     this.labName = name;
-    this.host = args.host === undefined ? undefined : parseHost(args.host);
+    // Default: the stack config `umlab:host` (JSON of a Host; what `umlab class up --hosts` sets).
+    const host = args.host ?? new pulumi.Config("umlab").getObject<HostInput>("host");
+    this.host = host === undefined ? undefined : parseHost(host);
     const root = this.host?.runtimeRoot ?? args.runtimeRoot ?? defaultRuntimeRoot(process.env);
     this.runtime = new LabRuntime(
       `${name}-runtime`,

@@ -65,9 +65,10 @@ export async function receiveImage(
     throw e;
   }
   fs.closeSync(fd);
-  // Never over a copy already there: two disks of one host staging the same image at once
-  // would swap the file under a guest that booted over the first (its COW records the
-  // backing's mtime: a mismatch, and the guest cannot mount its root). link fails if it exists.
+  // Never over a copy already there: two disks of one host (or two students' labs on a fresh
+  // host) staging the same image at once would swap the file under a guest that booted over
+  // the first (its COW records the backing's mtime: a mismatch, and the guest cannot mount its
+  // root). link fails if it exists.
   try {
     fs.linkSync(tmp, final);
   } catch (e) {

@@ -13,7 +13,9 @@ export type RemoteAnswer = { ok: true; result: unknown } | { ok: false; error: s
 export type RemoteRequest =
   | { op: "handler"; provider: string; method: "create" | "read" | "update" | "delete"; args: unknown[] }
   | { op: "hasImage"; cache: string; sha256: string }
-  | { op: "putImage"; cache: string; sha256: string; size: number };
+  | { op: "putImage"; cache: string; sha256: string; size: number }
+  | { op: "capacity" }
+  | { op: "alive"; pids: number[] };
 
 /** The host could not be reached (or umlab could not start there): nothing ran there. */
 export class HostUnreachable extends Error {

@@ -6,13 +6,12 @@
 // s1's switch socket, s1's lab over hostfs), and `down` leaves no stack, file or process.
 // The idle CPU of each student's UML processes is measured and printed (the admission table in
 // cli/class-plan.ts comes from such runs); speed is never asserted.
-import * as child_process from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { LocalWorkspace } from "@pulumi/pulumi/automation";
 import { REPO } from "../helpers/stack";
 import { labSandbox, LabSandbox, ensureBuilt, processesMentioning } from "../helpers/lab";
-import { fileBackendUrl } from "../../cli/toolchain";
+import { umlabCli, classBackend, classLeftovers } from "../helpers/class";
 import { exec } from "../../sdk/exec";
 import { sleep } from "../../provider/host/process";
 
@@ -31,21 +30,6 @@ interface LabState {
   labDir: string;
   guests: GuestState[];
   switches: { name: string; control: string }[];
-}
-
-function umlab(
-  args: string[],
-  timeoutMs = 3_600_000,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = child_process.execFile(
-      "node",
-      [path.join(REPO, "dist/cli/umlab.js"), ...args],
-      { cwd: REPO, env: process.env, maxBuffer: 64 << 20, timeout: timeoutMs },
-      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-    );
-    child.stderr?.on("data", (d) => process.stderr.write(d));
-  });
 }
 
 describe(`class mode: ${N} students x ${programName} on one host`, () => {
@@ -82,30 +66,18 @@ describe(`class mode: ${N} students x ${programName} on one host`, () => {
   beforeAll(() => {
     ensureBuilt();
     sandbox = labSandbox("class", "ucl");
-    fs.mkdirSync(path.join(sandbox.scratch, "state"));
-    process.env.PULUMI_BACKEND_URL = fileBackendUrl(path.join(sandbox.scratch, "state"));
-    process.env.UMLAB_PULUMI_HOME = process.env.PULUMI_HOME;
-    process.env.PULUMI_CONFIG_PASSPHRASE = "umlab-test";
-    env = {
-      PULUMI_BACKEND_URL: process.env.PULUMI_BACKEND_URL,
-      PULUMI_CONFIG_PASSPHRASE: "umlab-test",
-      PULUMI_SKIP_UPDATE_CHECK: "true",
-      PULUMI_HOME: process.env.PULUMI_HOME as string,
-    };
+    env = classBackend(sandbox.scratch);
   });
 
   afterAll(async () => {
     // Whatever a failed run left: the class's own down, then the sandbox's process groups.
-    if (fs.readdirSync(program).some((f) => /^Pulumi\.student-.*\.yaml$/.test(f)))
-      await umlab(["class", "down", program]);
-    for (const f of fs.readdirSync(program))
-      if (/^Pulumi\.student-.*\.yaml$/.test(f)) fs.rmSync(path.join(program, f));
+    await classLeftovers(program);
     sandbox?.cleanup();
   }, 900_000);
 
   test(`class up brings ${N} students up with every check passing; status --json lists ${N} x the checks`, async () => {
     const t0 = Date.now();
-    const up = await umlab(["class", "up", program, "--students", String(N), "--parallel", "2"]);
+    const up = await umlabCli(["class", "up", program, "--students", String(N), "--parallel", "2"]);
     const seconds = (Date.now() - t0) / 1000;
     expect(up.stderr).toMatch(/admission: .*fits/);
     expect([up.code, up.stderr.split("\n").slice(-15).join("\n")]).toEqual([0, expect.anything()]);
@@ -115,7 +87,7 @@ describe(`class mode: ${N} students x ${programName} on one host`, () => {
     );
     for (const s of students) expect(done.some((l) => l.includes(` ${s} `))).toBe(true);
 
-    const status = await umlab(["class", "status", program, "--json"]);
+    const status = await umlabCli(["class", "status", program, "--json"]);
     expect(status.code).toBe(0);
     const rows = JSON.parse(status.stdout).students as {
       student: string;
@@ -130,7 +102,7 @@ describe(`class mode: ${N} students x ${programName} on one host`, () => {
       expect(r.checks).toHaveLength(perStudent);
       expect(r.checks.every((c) => c.ok)).toBe(true);
     }
-    const csv = await umlab(["class", "status", program, "--csv"]);
+    const csv = await umlabCli(["class", "status", program, "--csv"]);
     expect(csv.stdout.trimEnd().split("\n")).toHaveLength(N + 1);
     for (const s of students) before[s] = await labOf(s);
   }, 3_600_000);
@@ -218,7 +190,7 @@ describe(`class mode: ${N} students x ${programName} on one host`, () => {
 
   test("reset of student 3 boots its guests again and leaves every other student's boot ids as they were", async () => {
     const target = students[Math.min(2, N - 1)];
-    const r = await umlab(["class", "reset", program, target, "--json"]);
+    const r = await umlabCli(["class", "reset", program, target, "--json"]);
     expect(r.code).toBe(0);
     const row = JSON.parse(r.stdout).students[0];
     expect(row).toMatchObject({ student: target, state: "up" });
@@ -229,7 +201,7 @@ describe(`class mode: ${N} students x ${programName} on one host`, () => {
       if (s === target) for (const id of ids(now)) expect(ids(before[s])).not.toContain(id);
       else expect([s, ids(now)]).toEqual([s, ids(before[s])]);
     }
-    const status = await umlab(["class", "status", program]);
+    const status = await umlabCli(["class", "status", program]);
     expect(status.code).toBe(0);
     console.log(status.stdout);
   }, 1_800_000);
@@ -241,7 +213,7 @@ describe(`class mode: ${N} students x ${programName} on one host`, () => {
     const pgid = Number(fs.readFileSync(`/proc/${umlPid}/stat`, "utf8").split(") ")[1].split(" ")[2]);
     process.kill(-pgid, "SIGKILL");
     await sleep(2000);
-    const status = await umlab(["class", "status", program, "--json"]);
+    const status = await umlabCli(["class", "status", program, "--json"]);
     expect(status.code).toBe(1);
     const rows = JSON.parse(status.stdout).students as { student: string; state: string }[];
     expect(rows.find((r) => r.student === "s1")?.state).toBe("partial");
@@ -249,13 +221,13 @@ describe(`class mode: ${N} students x ${programName} on one host`, () => {
     const idsBefore = Object.fromEntries(
       await Promise.all(others.map(async (s) => [s, (await labOf(s)).guests.map((g) => g.bootId).sort()])),
     );
-    const up = await umlab(["class", "up", program, "--students", String(N)]);
+    const up = await umlabCli(["class", "up", program, "--students", String(N)]);
     expect(up.code).toBe(0);
     const again = await labOf("s1");
     expect(again.guests.find((g) => g.name === victim.name)?.bootId).not.toBe(victim.bootId);
     for (const s of others)
       expect([s, (await labOf(s)).guests.map((g) => g.bootId).sort()]).toEqual([s, idsBefore[s]]);
-    const after = JSON.parse((await umlab(["class", "status", program, "--json"])).stdout).students as {
+    const after = JSON.parse((await umlabCli(["class", "status", program, "--json"])).stdout).students as {
       state: string;
       failed: number;
     }[];
@@ -263,14 +235,14 @@ describe(`class mode: ${N} students x ${programName} on one host`, () => {
   }, 3_600_000);
 
   test("down destroys every student's lab and removes the stacks", async () => {
-    const r = await umlab(["class", "down", program]);
+    const r = await umlabCli(["class", "down", program]);
     expect(r.code).toBe(0);
     const ws = await LocalWorkspace.create({ workDir: program, envVars: env });
     expect((await ws.listStacks()).map((s) => s.name)).toEqual([]);
     expect(fs.readdirSync(program).filter((f) => f.startsWith("Pulumi.student-"))).toEqual([]);
     for (const s of students) expect(fs.existsSync(before[s].labDir)).toBe(false);
     expect(processesMentioning(sandbox?.runtime as string)).toEqual([]);
-    const again = await umlab(["class", "status", program]);
+    const again = await umlabCli(["class", "status", program]);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/no student stacks/);
   }, 900_000);

@@ -168,6 +168,14 @@ describe("receiving an image", () => {
     expect(await hasImage(dir, sha)).toBe(false);
   });
 
+  test("a second copy of the same content never replaces the first (COW disks were made over it)", async () => {
+    const p = await receiveImage(dir, sha, data.length, chunks(data));
+    const ino = fs.statSync(p).ino;
+    expect(await receiveImage(dir, sha, data.length, chunks(data))).toBe(p);
+    expect(fs.statSync(p).ino).toBe(ino);
+    expect(fs.readdirSync(path.join(dir, "sha256")).filter((f) => f.startsWith(".in-"))).toEqual([]);
+  });
+
   test("a name that is not a sha256 never becomes a path", () => {
     for (const bad of ["../../etc/passwd", "A".repeat(64), "ab", `${"a".repeat(64)}/x`, ""])
       expect(() => imagePathOn(dir, bad)).toThrow(/not a sha256/);
