@@ -8,11 +8,10 @@
 // is seen by the checks on refresh and recovers once it is back; a delay on a HostLink shows
 // in the ping RTT across it, a 100% loss stops it, both changed in place; destroy leaves
 // nothing on either host.
-import * as fs from "fs";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
 import { labSandbox, LabSandbox, processesMentioning, killGroupsMentioning } from "../helpers/lab";
-import { simHosts, SimHosts, SimHost, overTunnel, leftUnder } from "../helpers/hosts";
+import { simHosts, SimHosts, SimHost, overTunnel, leftUnder, inNamespaceOf } from "../helpers/hosts";
 import { recordRoute, startPing } from "../helpers/ospf";
 import { processAlive, waitFor, sleep } from "../../provider/host/process";
 import { exec } from "../../sdk/exec";
@@ -29,10 +28,6 @@ interface NodeInfo {
 // node01 reaches node03 through node04 (192.168.3.4 on link 3); without link 4, via node02.
 const VIA_NODE04 = "192.168.3.4";
 const VIA_NODE02 = "192.168.2.2";
-
-function inNamespaceOf(pid: number, h: SimHost): boolean {
-  return fs.readlinkSync(`/proc/${pid}/ns/net`) === `net:[${fs.statSync(`/run/netns/${h.netns}`).ino}]`;
-}
 
 /** The Checks resource's outputs as the state now records them (a refresh updates them). */
 async function checksInState(t: TestStack): Promise<{ ok: boolean; failed: number; summary: string }> {

@@ -17,7 +17,7 @@ import {
   consolePing,
   consoleRun,
 } from "../helpers/lab";
-import { simHosts, SimHosts, SimHost, overTunnel, leftUnder } from "../helpers/hosts";
+import { simHosts, SimHosts, SimHost, overTunnel, leftUnder, inNamespaceOf } from "../helpers/hosts";
 import { buildImage, resolveSpec } from "../../provider/image/provider";
 import { processAlive, waitFor } from "../../provider/host/process";
 import { sha256File } from "../../provider/image/cache";
@@ -30,13 +30,6 @@ interface GuestRow {
   guestDir: string;
   bootId: string;
   disks: { path: string; backing?: string }[];
-}
-
-/** The network namespace a process runs in is the host's own (same inode as /run/netns/<ns>). */
-function inNamespaceOf(pid: number, h: SimHost): boolean {
-  const want = fs.statSync(`/run/netns/${h.netns}`).ino;
-  const link = fs.readlinkSync(`/proc/${pid}/ns/net`); // net:[<inode>]
-  return link === `net:[${want}]`;
 }
 
 describe("a lab over two hosts (simulated: netns + sshd each)", () => {
