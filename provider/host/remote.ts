@@ -56,15 +56,59 @@ export function unreachableError(
 }
 
 /**
+ * sshd turned the connection away before any login (its MaxStartups: by default it drops
+ * some unauthenticated connections once 10 are open, e.g. a refresh reading 20 components on
+ * one host at once): nothing ran there, so the request may be sent again.
+ */
+export function turnedAwayBeforeLogin(code: number | undefined, stderr: string): boolean {
+  return code === 255 && /kex_exchange_identification|ssh_exchange_identification/.test(stderr);
+}
+
+/** At most this many ssh requests to one host at a time from this process (below sshd's 10). */
+export const MAX_REQUESTS_PER_HOST = 4;
+const running = new Map<string, number>();
+const waiting = new Map<string, (() => void)[]>();
+
+async function withHostSlot<T>(key: string, f: () => Promise<T>): Promise<T> {
+  if ((running.get(key) ?? 0) >= MAX_REQUESTS_PER_HOST)
+    await new Promise<void>((resolve) => waiting.set(key, [...(waiting.get(key) ?? []), resolve]));
+  running.set(key, (running.get(key) ?? 0) + 1);
+  try {
+    return await f();
+  } finally {
+    running.set(key, (running.get(key) ?? 1) - 1);
+    const next = waiting.get(key)?.shift();
+    if (next) next();
+  }
+}
+
+/**
  * Send one request to the host and return its result. Throws HostUnreachable when ssh or
  * umlab did not run there, and the remote error (prefixed with the host) when the step failed.
- * `payload`: a file whose bytes follow the request line on stdin (putImage).
+ * `payload`: a file whose bytes follow the request line on stdin (putImage). A connection
+ * sshd turned away before login is tried again (6 tries, 0.2 s to 3 s apart, with jitter).
  */
 export async function callRemote(
   h: Host,
   req: RemoteRequest,
   opts: { payload?: string; timeoutMs?: number } = {},
 ): Promise<unknown> {
+  const key = `${h.user}@${h.address}:${h.port}`;
+  for (let attempt = 1; ; attempt++) {
+    const r = await withHostSlot(key, () => callOnce(h, req, opts));
+    if (r.retry && attempt < 6) {
+      await new Promise((res) => setTimeout(res, Math.min(3000, 200 * 2 ** attempt) * (0.5 + Math.random())));
+      continue;
+    }
+    return r.result();
+  }
+}
+
+async function callOnce(
+  h: Host,
+  req: RemoteRequest,
+  opts: { payload?: string; timeoutMs?: number },
+): Promise<{ retry: boolean; result: () => unknown }> {
   const argv = remoteArgv(h);
   const line = Buffer.from(JSON.stringify(req) + "\n");
   const child = execa("ssh", argv, {
@@ -90,17 +134,21 @@ export async function callRemote(
   } catch {
     answer = undefined;
   }
-  if (!answer) {
-    if (r.timedOut)
-      throw new Error(`umlab: ${hostLabel(h)}: no answer within ${opts.timeoutMs ?? 900_000} ms`);
-    throw unreachableError(
-      h,
-      r.exitCode,
-      stderr +
-        (r.exitCode === undefined ? String((r as { originalMessage?: string }).originalMessage ?? "") : ""),
-      argv[argv.length - 1],
-    );
-  }
-  if (!answer.ok) throw new Error(`umlab: on ${hostLabel(h)}: ${answer.error}`);
-  return answer.result;
+  const got = answer;
+  const result = () => {
+    if (!got) {
+      if (r.timedOut)
+        throw new Error(`umlab: ${hostLabel(h)}: no answer within ${opts.timeoutMs ?? 900_000} ms`);
+      throw unreachableError(
+        h,
+        r.exitCode,
+        stderr +
+          (r.exitCode === undefined ? String((r as { originalMessage?: string }).originalMessage ?? "") : ""),
+        argv[argv.length - 1],
+      );
+    }
+    if (!got.ok) throw new Error(`umlab: on ${hostLabel(h)}: ${got.error}`);
+    return got.result;
+  };
+  return { retry: !got && turnedAwayBeforeLogin(r.exitCode, stderr), result };
 }
