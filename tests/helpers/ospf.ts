@@ -59,3 +59,16 @@ export async function recordRoute(guest: GuestRef, target: string): Promise<stri
     .map((l) => l.trim())
     .filter((l) => /^\d+\.\d+\.\d+\.\d+$/.test(l));
 }
+
+/** A router of examples/ospf-ring as its `nodes` output gives it. */
+export interface NodeInfo {
+  name: string;
+  pid: number;
+  guestDir: string;
+  bootId: string;
+}
+
+// On link 3 (node03-node04) node04 is 192.168.3.4; on link 2 (node02-node03) node02 is 192.168.2.2:
+// node01 reaches node03 via node04, and via node02 once link 4 is down.
+export const VIA_NODE04 = "192.168.3.4";
+export const VIA_NODE02 = "192.168.2.2";

@@ -12,22 +12,11 @@ import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
 import { labSandbox, LabSandbox, processesMentioning, killGroupsMentioning } from "../helpers/lab";
 import { simHosts, SimHosts, SimHost, overTunnel, leftUnder, inNamespaceOf } from "../helpers/hosts";
-import { recordRoute, startPing } from "../helpers/ospf";
+import { recordRoute, startPing, NodeInfo, VIA_NODE04, VIA_NODE02 } from "../helpers/ospf";
 import { processAlive, waitFor, sleep } from "../../provider/host/process";
 import { exec } from "../../sdk/exec";
 
 const workDir = path.join(REPO, "examples/ospf-ring");
-
-interface NodeInfo {
-  name: string;
-  pid: number;
-  guestDir: string;
-  bootId: string;
-}
-
-// node01 reaches node03 through node04 (192.168.3.4 on link 3); without link 4, via node02.
-const VIA_NODE04 = "192.168.3.4";
-const VIA_NODE02 = "192.168.2.2";
 
 /** The Checks resource's outputs as the state now records them (a refresh updates them). */
 async function checksInState(t: TestStack): Promise<{ ok: boolean; failed: number; summary: string }> {

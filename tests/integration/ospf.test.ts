@@ -9,22 +9,11 @@ import * as fs from "fs";
 import * as path from "path";
 import { REPO, testStack, TestStack } from "../helpers/stack";
 import { labSandbox, LabSandbox, processesMentioning } from "../helpers/lab";
-import { recordRoute, startPing } from "../helpers/ospf";
+import { recordRoute, startPing, NodeInfo, VIA_NODE04, VIA_NODE02 } from "../helpers/ospf";
 import { processAlive, waitFor, sleep } from "../../provider/host/process";
 import { exec } from "../../sdk/exec";
 
 const workDir = path.join(REPO, "examples/ospf-ring");
-
-interface NodeInfo {
-  name: string;
-  pid: number;
-  guestDir: string;
-  bootId: string;
-}
-
-// On link 3 (node03-node04) node04 is 192.168.3.4; on link 2 (node02-node03) node02 is 192.168.2.2.
-const VIA_NODE04 = "192.168.3.4";
-const VIA_NODE02 = "192.168.2.2";
 
 describe("ospf-ring: the seed's OSPF case study", () => {
   let sandbox: LabSandbox | undefined;
